@@ -1,0 +1,1 @@
+"""Ingest: load files, clean their text, chunk them and write the index."""

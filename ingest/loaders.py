@@ -1,0 +1,165 @@
+"""Loaders per file type. Each returns a Document whose blocks keep page numbers and offsets."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+from bs4 import BeautifulSoup
+from charset_normalizer import from_bytes
+
+from ingest.manifest import DocumentInfo
+from ingest.pdf import read_pdf
+from ingest.structure import classify
+from ingest.textclean import join_lines, normalize_spaces
+from vraagpunt.errors import IngestError
+from vraagpunt.types import Block, Document, Page
+
+SUPPORTED = {".pdf", ".md", ".markdown", ".txt", ".text", ".html", ".htm"}
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\((?:[^()]|\([^)]*\))*\)")
+_MD_EMPHASIS = re.compile(r"(\*\*|__|\*|_)(?=\S)(.+?)(?<=\S)\1")
+_DROP_TAGS = ("script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form", "svg", "iframe")
+
+
+def load_document(path: Path, source: str, info: DocumentInfo) -> Document:
+    """Read one file into a Document. Raises IngestError with a Dutch reason when it cannot be used."""
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED:
+        raise IngestError(f"bestandstype {suffix or '(geen)'} wordt niet ondersteund (pdf, md, txt, html).")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise IngestError(f"bestand kan niet gelezen worden ({exc.strerror}).") from exc
+    if not data.strip():
+        raise IngestError("bestand is leeg.")
+    faq = info.kind == "faq"
+    if suffix == ".pdf":
+        meta_title, pdf_pages = read_pdf(path)
+        paragraphs = [(p.number, text) for p in pdf_pages for text, _size in p.paragraphs]
+        # The typeset document title repeats the metadata title; it is not content.
+        title = info.title or meta_title or _title_from_name(path)
+        titles = {_squeeze(title), _squeeze(meta_title)}
+        paragraphs = [(n, t) for n, t in paragraphs if _squeeze(t) not in titles]
+        pages, blocks = classify(paragraphs, faq=faq)
+    elif suffix in (".md", ".markdown"):
+        pages, blocks, heading = _markdown_blocks(_decode(data), faq)
+        title = info.title or heading or _title_from_name(path)
+    elif suffix in (".html", ".htm"):
+        pages, blocks, heading = _html_blocks(data, faq)
+        title = info.title or heading or _title_from_name(path)
+    else:
+        paragraphs = [(0, p) for p in re.split(r"\n\s*\n", normalize_spaces(_decode(data)))]
+        pages, blocks = classify(paragraphs, faq=faq)
+        title = info.title or _title_from_name(path)
+    if not any(b.kind != "heading" for b in blocks):
+        raise IngestError("bestand bevat geen leesbare tekst.")
+    return Document(
+        source=source,
+        title=title,
+        kind=info.kind or _guess_kind(blocks),
+        blocks=blocks,
+        pages=pages,
+        audience=info.audience,
+        date=info.date,
+        url=info.url,
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+
+
+def _decode(data: bytes) -> str:
+    """UTF-8 when valid, otherwise the detected encoding (cp1252 is common for Windows exports)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        best = from_bytes(data).best()
+        if best is None:
+            return data.decode("cp1252", errors="replace")
+        return str(best)
+
+
+def _markdown_blocks(text: str, faq: bool) -> tuple[list[Page], list[Block], str]:
+    text = normalize_spaces(text)
+    blocks: list[Block] = []
+    parts: list[str] = []
+    first_heading = ""
+    offset = 0
+
+    def add(kind: str, content: str, level: int = 0) -> None:
+        nonlocal offset
+        content = content.strip()
+        if not content:
+            return
+        if kind == "paragraph" and content.endswith("?") and len(content) <= 320:
+            kind = "question"
+        start = offset + (2 if parts else 0)
+        parts.append(content)
+        offset = start + len(content)
+        blocks.append(Block(kind=kind, text=content, page=0, start=start, end=offset, level=level))
+
+    for para in re.split(r"\n\s*\n", text):
+        lines = [l for l in para.split("\n") if l.strip() and not re.fullmatch(r"\s*([-*_]\s*){3,}", l)]
+        buffer: list[str] = []
+        for line in lines:
+            m = _MD_HEADING.match(line)
+            if m:
+                add("paragraph", join_lines("\n".join(buffer)))
+                buffer = []
+                heading = _plain_markdown(m.group(2))
+                first_heading = first_heading or heading
+                add("heading", heading, len(m.group(1)))
+            else:
+                buffer.append(_plain_markdown(re.sub(r"^\s*(?:[-*+]|\d+\.)\s+", "", line)))
+        add("paragraph", join_lines("\n".join(buffer)))
+    return [Page(0, "\n\n".join(parts))], blocks, first_heading
+
+
+def _plain_markdown(line: str) -> str:
+    line = _MD_LINK.sub(r"\1", line)
+    line = _MD_EMPHASIS.sub(r"\2", line)
+    line = line.replace("\\[", "[").replace("\\]", "]").replace("\\(", "(").replace("\\)", ")")
+    return line.strip()
+
+
+def _html_blocks(data: bytes, faq: bool) -> tuple[list[Page], list[Block], str]:
+    soup = BeautifulSoup(data, "html.parser")
+    title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    for tag in soup(_DROP_TAGS):
+        tag.decompose()
+    root = soup.find("article") or soup.find("main") or soup.body or soup
+    h1 = root.find("h1")
+    markdown: list[str] = []
+    for el in root.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "tr", "pre", "blockquote", "dd", "dt"]):
+        if el.find_parent(["li", "tr", "blockquote"]) is not None and el.name != "tr":
+            if el.name not in ("li",) or el.find_parent("li") is not None:
+                continue
+        if el.name.startswith("h"):
+            markdown.append("#" * int(el.name[1]) + " " + _inline_text(el))
+        elif el.name == "tr":
+            cells = [_inline_text(c) for c in el.find_all(["th", "td"])]
+            markdown.append(" | ".join(c for c in cells if c))
+        else:
+            markdown.append(_inline_text(el))
+    body = "\n\n".join(m for m in markdown if m.strip())
+    pages, blocks, first = _markdown_blocks(body, faq)
+    heading = h1.get_text(" ", strip=True) if h1 else first
+    return pages, blocks, heading or title
+
+
+def _inline_text(el) -> str:
+    """Element text as a reader sees it: inline tags add no spaces, whitespace runs collapse."""
+    return re.sub(r"\s+", " ", el.get_text()).strip()
+
+
+def _guess_kind(blocks: list[Block]) -> str:
+    questions = sum(b.kind == "question" for b in blocks)
+    return "faq" if questions >= 3 and questions * 4 >= len(blocks) else "report"
+
+
+def _title_from_name(path: Path) -> str:
+    return re.sub(r"[-_]+", " ", path.stem).strip().capitalize()
+
+
+def _squeeze(text: str) -> str:
+    return re.sub(r"\W+", "", text).lower()

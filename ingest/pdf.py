@@ -1,0 +1,163 @@
+"""PDF loading with pypdf: lines with their positions, running headers and footers removed, paragraphs rebuilt."""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
+
+from ingest.textclean import dehyphenate, normalize_spaces
+from vraagpunt.errors import IngestError
+
+_PAGE_NUMBER = re.compile(r"^(?:p(?:agina)?\.?\s*)?\d{1,4}(?:\s*(?:/|van)\s*\d{1,4})?$", re.IGNORECASE)
+_MARGIN = 0.1  # fraction of the page height treated as header/footer zone
+
+
+@dataclass
+class _Line:
+    text: str
+    y: float
+    size: float
+
+
+@dataclass
+class PdfPage:
+    number: int
+    paragraphs: list[tuple[str, float]]  # (text, font size)
+
+
+def read_pdf(path: Path) -> tuple[str, list[PdfPage]]:
+    """Return the PDF's metadata title and its pages as cleaned paragraphs.
+
+    Raises IngestError for encrypted, broken or text-less files.
+    """
+    try:
+        reader = PdfReader(str(path))
+        if reader.is_encrypted:
+            try:
+                if not reader.decrypt(""):
+                    raise IngestError("PDF is versleuteld (wachtwoord nodig); sla op zonder beveiliging.")
+            except (NotImplementedError, PdfReadError) as exc:
+                raise IngestError("PDF is versleuteld (wachtwoord nodig); sla op zonder beveiliging.") from exc
+        title = ""
+        try:
+            meta = reader.metadata
+            title = (meta.title or "").strip() if meta else ""
+        except Exception:  # noqa: BLE001 - broken metadata must not lose the text
+            title = ""
+        raw_pages = []
+        for page in reader.pages:
+            height = float(page.mediabox.height) or 842.0
+            raw_pages.append((_page_lines(page), height))
+    except IngestError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError, AttributeError) as exc:
+        raise IngestError(f"PDF is beschadigd of onleesbaar ({exc.__class__.__name__}: {exc}).") from exc
+    if not raw_pages:
+        raise IngestError("PDF heeft geen pagina's.")
+    pages = _strip_running_lines(raw_pages)
+    step = _line_step(pages)
+    result = [PdfPage(i + 1, _paragraphs(lines, step)) for i, lines in enumerate(pages)]
+    if not any(p.paragraphs for p in result):
+        raise IngestError("PDF bevat geen tekst (gescand beeld?); voeg een PDF met tekstlaag toe.")
+    return title, result
+
+
+def _page_lines(page) -> list[_Line]:
+    fragments: list[tuple[float, float, float, str]] = []
+
+    def visit(text, cm, tm, font_dict, font_size):
+        if not text or not text.strip():
+            return
+        # Effective size: font size scaled by the text and current matrices.
+        scale = abs(tm[3] * cm[3]) or 1.0
+        y = tm[5] * cm[3] + cm[5]
+        x = tm[4] * cm[0] + cm[4]
+        fragments.append((round(y, 1), x, font_size * scale, text))
+
+    text = page.extract_text(visitor_text=visit)
+    if not fragments:
+        return [_Line(normalize_spaces(t), 0.0, 0.0) for t in text.splitlines() if t.strip()]
+    lines: list[_Line] = []
+    for y, x, size, frag in fragments:
+        for part in frag.split("\n"):
+            if not part.strip():
+                continue
+            if lines and abs(lines[-1].y - y) < 2.0:
+                lines[-1].text += " " + part
+            else:
+                lines.append(_Line(part, y, size))
+    for line in lines:
+        line.text = normalize_spaces(line.text)
+    return [line for line in lines if line.text]
+
+
+def _strip_running_lines(pages: list[tuple[list[_Line], float]]) -> list[list[_Line]]:
+    """Drop page numbers and lines repeated in the top/bottom margin of many pages."""
+
+    def key(text: str) -> str:
+        return re.sub(r"\d+", "#", text.lower())
+
+    in_margin: Counter[str] = Counter()
+    anywhere: Counter[str] = Counter()
+    for lines, height in pages:
+        in_margin.update({key(l.text) for l in lines if _is_margin(l, height)})
+        anywhere.update({key(l.text) for l in lines if len(l.text) >= 30})
+    threshold = max(2, int(0.5 * len(pages) + 0.5))
+    running = {k for k, n in in_margin.items() if n >= threshold}
+    # Long lines repeated on many pages are running heads typeset into the body (e.g. a report's
+    # title bar every few pages); a sentence of content does not recur verbatim that often.
+    running |= {k for k, n in anywhere.items() if n >= max(4, len(pages) // 20)}
+    cleaned = []
+    for lines, height in pages:
+        kept = []
+        for line in lines:
+            k = key(line.text)
+            if k in running and (_is_margin(line, height) or anywhere[k] >= 4):
+                continue
+            if _is_margin(line, height) and _PAGE_NUMBER.match(line.text):
+                continue
+            kept.append(line)
+        cleaned.append(kept)
+    return cleaned
+
+
+def _is_margin(line: _Line, height: float) -> bool:
+    return line.y > height * (1 - _MARGIN) or 0 < line.y < height * _MARGIN
+
+
+def _line_step(pages: list[list[_Line]]) -> float:
+    """The document's usual distance between two lines of one paragraph (lower quartile of all gaps)."""
+    gaps = sorted(
+        a.y - b.y for lines in pages for a, b in zip(lines, lines[1:]) if 0 < a.y - b.y < 40 and a.size == b.size
+    )
+    if len(gaps) < 4:
+        return 0.0
+    return statistics.quantiles(gaps, n=4)[0]
+
+
+def _paragraphs(lines: list[_Line], step: float) -> list[tuple[str, float]]:
+    """Group lines into paragraphs by vertical gaps and font size changes."""
+    if not lines:
+        return []
+    paragraphs: list[tuple[list[str], float]] = []
+    prev: _Line | None = None
+    for line in lines:
+        new = prev is None
+        if prev is not None:
+            gap = prev.y - line.y
+            if step and (gap > step * 1.3 or gap < 0):
+                new = True
+            elif abs(line.size - prev.size) > 0.5:
+                new = True
+        if new:
+            paragraphs.append(([line.text], line.size))
+        else:
+            paragraphs[-1][0].append(line.text)
+        prev = line
+    return [(dehyphenate("\n".join(texts)), size) for texts, size in paragraphs]

@@ -1,0 +1,180 @@
+"""The ingest stage: files -> documents -> chunks -> a new index generation."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ingest.chunking import chunk_document
+from ingest.loaders import SUPPORTED, load_document
+from ingest.manifest import MANIFEST_NAME, DocumentInfo, read_manifest
+from vraagpunt.embedding import Embedder
+from vraagpunt.errors import IngestError, ModelMismatchError, VraagpuntError
+from vraagpunt.index import ROLE_CHUNK, ROLE_QUESTION, ChromaIndex, IndexEntry
+from vraagpunt.settings import Settings
+from vraagpunt.types import Chunk, Document
+
+Progress = Callable[[int, int], None]
+_EMBED_BATCH = 32
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    path: str
+    reason: str
+
+
+@dataclass
+class IngestReport:
+    """What an ingest run did; printed by the CLI and shown in the app."""
+
+    documents: int = 0
+    chunks: int = 0
+    new: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    skipped: list[SkippedFile] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.new or self.removed)
+
+
+def discover(settings: Settings, paths: Sequence[Path] | None = None) -> list[Path]:
+    """The files to ingest: the given files and folders, or the whole corpus folder."""
+    roots = list(paths) if paths else [settings.corpus_dir]
+    found: list[Path] = []
+    for root in roots:
+        root = Path(root)
+        if root.is_dir():
+            found.extend(p for p in sorted(root.rglob("*")) if p.is_file() and _wanted(p))
+        elif root.is_file():
+            found.append(root)
+        else:
+            raise VraagpuntError(f"{root} bestaat niet; geef een bestaand bestand of map op.")
+    return found
+
+
+def _wanted(path: Path) -> bool:
+    return path.name != MANIFEST_NAME and not path.name.startswith(".") and path.suffix.lower() in SUPPORTED
+
+
+def source_name(settings: Settings, path: Path) -> str:
+    """A stable name for a file: relative to the corpus folder when it lies inside it."""
+    resolved = path.resolve()
+    try:
+        return resolved.relative_to(settings.corpus_dir.resolve()).as_posix()
+    except ValueError:
+        return resolved.as_posix()
+
+
+def load_corpus(settings: Settings, files: Sequence[Path]) -> tuple[list[Document], list[SkippedFile]]:
+    """Load every file; a file that cannot be read is skipped with its reason, never aborting the batch."""
+    manifest = read_manifest(settings.corpus_dir)
+    documents: list[Document] = []
+    skipped: list[SkippedFile] = []
+    for path in files:
+        source = source_name(settings, path)
+        try:
+            documents.append(load_document(path, source, manifest.get(source, DocumentInfo())))
+        except IngestError as exc:
+            skipped.append(SkippedFile(source, str(exc)))
+    return documents, skipped
+
+
+def index_entries(chunks: Sequence[Chunk]) -> list[tuple[IndexEntry, str]]:
+    """The vectors a chunk contributes, with the text each is embedded from.
+
+    FAQ questions get a vector of their own, so a user's paraphrase can meet the question directly.
+    """
+    out: list[tuple[IndexEntry, str]] = []
+    for chunk in chunks:
+        out.append((IndexEntry(chunk.id, chunk, ROLE_CHUNK, chunk.text), chunk.context_text()))
+        if chunk.question:
+            out.append((IndexEntry(chunk.id + "-q", chunk, ROLE_QUESTION, chunk.question), f"{chunk.title}\n{chunk.question}"))
+    return out
+
+
+def ingest(
+    settings: Settings,
+    embedder: Embedder,
+    index: ChromaIndex,
+    paths: Sequence[Path] | None = None,
+    *,
+    rebuild: bool = False,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Bring the index in line with the files.
+
+    Unchanged chunks keep their stored vectors (nothing is embedded again); chunks of changed or
+    deleted files disappear; files that cannot be read are reported and keep what they had in the
+    index. Without `paths` the whole corpus folder is synchronised; with `paths` only those files.
+    """
+    started = time.perf_counter()
+    files = discover(settings, paths)
+    documents, skipped = load_corpus(settings, files)
+    chunks = [c for doc in documents for c in chunk_document(doc, size=settings.chunk_size, overlap=settings.chunk_overlap)]
+    wanted = index_entries(chunks)
+    report = IngestReport(documents=len(documents), chunks=len(chunks), skipped=skipped)
+
+    state = index.state()
+    if state is not None and state.embedder != embedder.name and not rebuild:
+        raise ModelMismatchError(
+            f"De index is gebouwd met {state.embedder!r}, de instellingen vragen {embedder.name!r}. "
+            "Gebruik `vraagpunt ingest --rebuild` om alles opnieuw te embedden."
+        )
+    reuse = state is not None and not rebuild
+    loaded_sources = {d.source for d in documents}
+    in_scope = loaded_sources if paths else None  # None: every source not on disk any more is removed
+    skipped_sources = {s.path for s in skipped}
+
+    kept: dict[str, tuple[IndexEntry, np.ndarray]] = {}
+    removed_chunks: set[str] = set()
+    wanted_ids = {entry.id for entry, _ in wanted}
+    if reuse:
+        for entry, vector in index.entries(state, include_embeddings=True):
+            source = entry.chunk.source
+            retain = source in skipped_sources or (in_scope is not None and source not in in_scope)
+            if entry.id in wanted_ids or retain:
+                kept[entry.id] = (entry, vector)
+            elif entry.role == ROLE_CHUNK:
+                removed_chunks.add(entry.id)
+    to_embed = [(entry, text) for entry, text in wanted if entry.id not in kept]
+    report.new = sum(entry.role == ROLE_CHUNK for entry, _ in to_embed)
+    report.unchanged = sum(entry.role == ROLE_CHUNK and entry.id in kept for entry, _ in wanted)
+    report.removed = len(removed_chunks)
+
+    if reuse and not to_embed and not removed_chunks:
+        report.seconds = time.perf_counter() - started
+        return report
+    if rebuild and state is not None and state.embedder != embedder.name:
+        index.clear()
+
+    all_entries = [e for e, _ in kept.values()] + [e for e, _ in to_embed]
+
+    def batches() -> Iterator[tuple[list[IndexEntry], np.ndarray]]:
+        carried = list(kept.values())
+        for i in range(0, len(carried), 500):
+            part = carried[i : i + 500]
+            yield [e for e, _ in part], np.vstack([v for _, v in part])
+        cache: dict[str, np.ndarray] = {}
+        done = 0
+        for i in range(0, len(to_embed), _EMBED_BATCH):
+            part = to_embed[i : i + _EMBED_BATCH]
+            texts = [t for _, t in part]
+            missing = [t for t in dict.fromkeys(texts) if t not in cache]
+            if missing:
+                cache.update(zip(missing, embedder.embed_passages(missing)))
+            yield [e for e, _ in part], np.vstack([cache[t] for t in texts])
+            done += len(part)
+            if progress:
+                progress(done, len(to_embed))
+
+    index.write_generation(embedder.name, all_entries, batches())
+    report.seconds = time.perf_counter() - started
+    return report

@@ -1,0 +1,36 @@
+"""Text normalisation shared by the loaders: spaces, hyphenation, paragraphs."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f]+")
+# A word broken at a line end: "ontwik-\nkeling". Not a suspended compound ("vracht- en", "in- of"),
+# where the next line starts with a conjunction or a comma-continued list.
+_LINE_HYPHEN = re.compile(r"(\w)-\n(?!(?:en|of|tot|en/of|noch|als|dan)\b)([a-zà-ÿ])")
+_SUSPENDED_NEWLINE = re.compile(r"(\w-)\n(?=(?:en|of|tot|en/of|noch)\b)")
+
+
+def normalize_spaces(text: str) -> str:
+    """Collapse justified-text runs of spaces and odd Unicode spaces; keep newlines."""
+    text = unicodedata.normalize("NFC", text).replace("\u00ad", "")
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+    return "\n".join(lines)
+
+
+def dehyphenate(text: str) -> str:
+    """Join words split across lines, keeping Dutch suspended compounds ("vracht- en verzendkosten")."""
+    text = _SUSPENDED_NEWLINE.sub(r"\1 ", text)
+    return _LINE_HYPHEN.sub(r"\1\2", text)
+
+
+def join_lines(text: str) -> str:
+    """Turn the lines of one paragraph into running text."""
+    return re.sub(r"\s*\n\s*", " ", dehyphenate(text)).strip()
+
+
+def squash(text: str) -> str:
+    """Whitespace-insensitive, punctuation-insensitive form for comparing passages."""
+    text = unicodedata.normalize("NFKC", text).lower().replace("\u00ad", "")
+    return re.sub(r"[^0-9a-zà-ÿ%€]+", "", text)

@@ -1,0 +1,1 @@
+"""Retrieval: hybrid search over the index and answers composed from the hits."""

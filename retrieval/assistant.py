@@ -1,0 +1,102 @@
+"""The retrieval stage's front door: a question (and history) in, an Answer with citations out."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from typing import Protocol
+
+from retrieval.extractive import ExtractiveAnswerer, refusal
+from retrieval.followup import standalone_question
+from retrieval.search import SearchFilter, Searcher
+from vraagpunt.embedding import make_embedder
+from vraagpunt.index import open_index
+from vraagpunt.settings import Settings
+from vraagpunt.types import Answer, Hit
+
+EMPTY_QUESTION = "Stel gerust een vraag over de documenten van Leerpunt, bijvoorbeeld: wat is een begeleidingsproject?"
+TRUNCATED = "Je vraag was erg lang; ik heb alleen het begin ervan gebruikt."
+
+
+class AnswerGenerator(Protocol):
+    """Composes an answer from hits. `stream` yields text pieces and, last, the finished Answer."""
+
+    mode: str
+
+    def stream(self, question: str, hits: Sequence[Hit]) -> Iterator[str | Answer]: ...
+
+    def answer(self, question: str, hits: Sequence[Hit]) -> Answer: ...
+
+
+class Assistant:
+    """Searches, rewrites follow-ups and composes cited answers. Shared safely across app sessions."""
+
+    def __init__(self, settings: Settings, searcher: Searcher, generator: AnswerGenerator) -> None:
+        self.settings = settings
+        self.searcher = searcher
+        self.generator = generator
+
+    def ask(self, question: str, history: Sequence[dict] = (), filter: SearchFilter | None = None) -> Answer:
+        answer: Answer | None = None
+        for item in self.stream(question, history, filter):
+            if isinstance(item, Answer):
+                answer = item
+        assert answer is not None
+        return answer
+
+    def stream(
+        self, question: str, history: Sequence[dict] = (), filter: SearchFilter | None = None
+    ) -> Iterator[str | Answer]:
+        """Yield the answer text as it is produced, then the complete Answer."""
+        started = time.perf_counter()
+        cleaned = " ".join((question or "").split())
+        notice = ""
+        if not cleaned or not any(ch.isalnum() for ch in cleaned):
+            answer = Answer(question=question, standalone_question="", text=EMPTY_QUESTION, refused=True, mode=self.generator.mode)
+            yield answer.text
+            yield answer
+            return
+        if len(cleaned) > self.settings.max_question_chars:
+            cleaned = cleaned[: self.settings.max_question_chars]
+            notice = TRUNCATED
+        standalone = standalone_question(cleaned, history)
+        hits = self.searcher.search(standalone, filter=filter)
+        retrieved = time.perf_counter()
+        if not hits:
+            answer = refusal(cleaned, [])
+        else:
+            answer = None
+            for item in self.generator.stream(standalone, hits):
+                if isinstance(item, Answer):
+                    answer = item
+                else:
+                    yield item
+            assert answer is not None
+        answer.question = question
+        answer.standalone_question = standalone
+        answer.notice = " ".join(n for n in (notice, answer.notice) if n)
+        done = time.perf_counter()
+        answer.timings_ms = {
+            "retrieve": round((retrieved - started) * 1000, 1),
+            "answer": round((done - retrieved) * 1000, 1),
+            "total": round((done - started) * 1000, 1),
+        }
+        if not hits:
+            yield answer.text
+        yield answer
+
+
+def make_generator(settings: Settings, searcher: Searcher) -> AnswerGenerator:
+    """The answerer the settings ask for; the LLM one falls back to extractive on its own."""
+    extractive = ExtractiveAnswerer(settings, searcher.embedder)
+    if settings.answerer == "llm":
+        from retrieval.llm import LLMAnswerer
+
+        return LLMAnswerer(settings, fallback=extractive)
+    return extractive
+
+
+def make_assistant(settings: Settings) -> Assistant:
+    """Build embedder, index client, searcher and answerer from settings (entry points call this once)."""
+    searcher = Searcher(settings, open_index(settings), make_embedder(settings))
+    return Assistant(settings, searcher, make_generator(settings, searcher))

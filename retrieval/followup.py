@@ -1,0 +1,40 @@
+"""Rule-based rewriting of follow-up questions into standalone ones (extractive mode)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from retrieval.lexical import DUTCH_STOPWORDS, DutchAnalyzer
+
+_ANAPHORA = re.compile(
+    r"\b(die|dat|deze|dit|daar\w*|er(?:van|voor|mee|bij|aan|over|in|op)|hier\w*|hun|zo'n|ze|zij|hij|het project|dezelfde)\b",
+    re.IGNORECASE,
+)
+_CONTINUATION = re.compile(r"^\s*(en|maar|ook|of|dus|wat als|en als|en wat|hoe zit het|geldt dat)\b", re.IGNORECASE)
+
+
+def is_followup(question: str) -> bool:
+    """A question that leans on the conversation: starts with 'en …', refers back, or is very short."""
+    content = [w for w in DutchAnalyzer.words(question) if w not in DUTCH_STOPWORDS]
+    return bool(_CONTINUATION.match(question)) or len(content) <= 2 or (
+        bool(_ANAPHORA.search(question)) and len(content) <= 5
+    )
+
+
+def standalone_question(question: str, history: Sequence[dict]) -> str:
+    """The question itself, or, for a follow-up, the question completed with the earlier topic.
+
+    The earlier topic is the most recent user question that was itself standalone enough.
+    """
+    question = question.strip()
+    previous = [t.get("content", "").strip() for t in history if t.get("role") == "user" and t.get("content")]
+    if not previous or not is_followup(question):
+        return question
+    topic = previous[-1]
+    for earlier in reversed(previous):
+        if not is_followup(earlier):
+            topic = earlier
+            break
+    topic = topic.rstrip(" ?.!")
+    return f"{question.rstrip()} (vervolg op: {topic})"

