@@ -73,10 +73,14 @@ def _decode(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
+        pass
+    # Dutch text that is not UTF-8 is nearly always Windows-1252; detectors guess Baltic or Cyrillic
+    # code pages on short texts, so only ask one when cp1252 cannot decode the bytes.
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
         best = from_bytes(data).best()
-        if best is None:
-            return data.decode("cp1252", errors="replace")
-        return str(best)
+        return str(best) if best is not None else data.decode("cp1252", errors="replace")
 
 
 def _markdown_blocks(text: str, faq: bool) -> tuple[list[Page], list[Block], str]:
@@ -104,22 +108,25 @@ def _markdown_blocks(text: str, faq: bool) -> tuple[list[Page], list[Block], str
         for line in lines:
             m = _MD_HEADING.match(line)
             if m:
-                add("paragraph", join_lines("\n".join(buffer)))
+                add("paragraph", _plain_markdown(join_lines("\n".join(buffer))))
                 buffer = []
                 heading = _plain_markdown(m.group(2))
                 first_heading = first_heading or heading
                 add("heading", heading, len(m.group(1)))
             else:
-                buffer.append(_plain_markdown(re.sub(r"^\s*(?:[-*+]|\d+\.)\s+", "", line)))
-        add("paragraph", join_lines("\n".join(buffer)))
+                buffer.append(re.sub(r"^\s*(?:[-*+]|\d+\.)\s+", "", line))
+        add("paragraph", _plain_markdown(join_lines("\n".join(buffer))))
     return [Page(0, "\n\n".join(parts))], blocks, first_heading
 
 
-def _plain_markdown(line: str) -> str:
-    line = _MD_LINK.sub(r"\1", line)
-    line = _MD_EMPHASIS.sub(r"\2", line)
-    line = line.replace("\\[", "[").replace("\\]", "]").replace("\\(", "(").replace("\\)", ")")
-    return line.strip()
+def _plain_markdown(text: str) -> str:
+    """Markdown inline syntax to the text a reader sees: links keep their label, emphasis its words."""
+    text = text.replace("\\[", "[").replace("\\]", "]").replace("\\(", "(").replace("\\)", ")")
+    previous = None
+    while previous != text:  # nested links resolve from the inside out
+        previous, text = text, _MD_LINK.sub(r"\1", text)
+    text = _MD_EMPHASIS.sub(r"\2", text).replace("**", "").replace("__", "")
+    return text.strip()
 
 
 def _html_blocks(data: bytes, faq: bool) -> tuple[list[Page], list[Block], str]:

@@ -164,6 +164,8 @@ def ingest(
             yield [e for e, _ in part], np.vstack([v for _, v in part])
         cache: dict[str, np.ndarray] = {}
         done = 0
+        if progress and to_embed:
+            progress(0, len(to_embed))
         for i in range(0, len(to_embed), _EMBED_BATCH):
             part = to_embed[i : i + _EMBED_BATCH]
             texts = [t for _, t in part]

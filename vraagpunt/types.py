@@ -112,3 +112,39 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     notice: str = ""  # e.g. LLM fell back to extractive
     timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+def hit_to_dict(hit: Hit, rank: int | None = None) -> dict:
+    """A hit in the CLI's JSON contract."""
+    c = hit.chunk
+    return {
+        "rank": hit.rank if rank is None else rank,
+        "source": c.source,
+        "title": c.title,
+        "kind": c.kind,
+        "page": c.page_start or None,
+        "page_end": c.page_end or None,
+        "section": c.section,
+        "text": c.text,
+        "score": round(hit.score, 6),
+    }
+
+
+def answer_to_dict(answer: Answer, id: str | None = None) -> dict:
+    """An answer in the `vraagpunt ask --json` contract."""
+    citations = []
+    for citation in answer.citations:
+        item = hit_to_dict(citation.hit)
+        item.pop("rank")
+        citations.append({"n": citation.n, **item, "sentences": list(citation.sentences)})
+    out = {
+        "question": answer.question,
+        "standalone_question": answer.standalone_question,
+        "answer": answer.text,
+        "refused": answer.refused,
+        "mode": answer.mode,
+        "citations": citations,
+        "notice": answer.notice,
+        "timings_ms": answer.timings_ms,
+    }
+    return {"id": id, **out} if id is not None else out

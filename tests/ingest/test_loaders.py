@@ -1,0 +1,77 @@
+"""Markdown, HTML and text loaders and structure-aware chunking on real corpus files."""
+
+from __future__ import annotations
+
+from ingest.chunking import chunk_document
+from ingest.loaders import load_document
+from ingest.manifest import DocumentInfo, read_manifest
+from tests.conftest import CORPUS
+
+
+def _load(name: str, **info):
+    manifest = read_manifest(CORPUS)
+    return load_document(CORPUS / name, name, DocumentInfo(**info) if info else manifest.get(name, DocumentInfo()))
+
+
+def test_manifest_gives_titles_and_kinds():
+    manifest = read_manifest(CORPUS)
+    assert manifest["valorisatieprojecten-qa-infosessie-2025.pdf"].kind == "faq"
+    assert {e.kind for e in manifest.values()} <= {"faq", "report", "webpage"}
+
+
+def test_markdown_heading_path_becomes_section():
+    doc = _load("leerpunt-jaarverslag-2025.md")
+    chunks = chunk_document(doc, size=1100, overlap=150)
+    triang = [c for c in chunks if "Triangulatie" in c.section]
+    assert triang and all(" > " in c.section for c in triang)
+    assert not any("**" in c.text or "](" in c.text for c in chunks)
+
+
+def test_html_keeps_main_text_only():
+    doc = _load("begeleidingsprojecten-brede-basiszorg.html")
+    text = " ".join(b.text for b in doc.blocks)
+    assert "Een begeleidingsproject bij Leerpunt is een project" in text
+    raw = (CORPUS / "begeleidingsprojecten-brede-basiszorg.html").read_text(encoding="utf-8")
+    assert "<script" in raw and "<nav" in raw
+    assert "function" not in text and "Over Leerpunt" not in text
+    assert doc.kind == "webpage"
+
+
+def test_plain_text_in_cp1252_is_decoded(tmp_path):
+    path = tmp_path / "nota.txt"
+    path.write_bytes("Dit is een nota over het budget van €30.000 voor scholen in België.\n\nTweede alinea.".encode("cp1252"))
+    doc = load_document(path, path.name, DocumentInfo())
+    assert "€30.000" in doc.blocks[0].text and "België" in doc.blocks[0].text
+    assert doc.title == "Nota"
+
+
+def test_faq_questions_stay_with_their_answers():
+    doc = _load("valorisatieprojecten-qa-infosessie-2025.pdf")
+    chunks = chunk_document(doc, size=1100, overlap=150)
+    overhead = [c for c in chunks if "Is overhead op het budget toegelaten" in c.text]
+    assert len(overhead) == 1
+    assert "maximum van 10% overhead" in overhead[0].text
+    assert overhead[0].question.startswith("Is overhead")
+    assert overhead[0].page_start == 7
+    # Long answers are split, but every part still knows its question.
+    questions = [c for c in chunks if c.question]
+    assert len(questions) >= 30
+
+
+def test_chunk_ids_are_stable_and_offsets_point_into_the_page():
+    doc = _load("extra-middelen-zorg-op-school.pdf")
+    first = chunk_document(doc, size=1100, overlap=150)
+    second = chunk_document(_load("extra-middelen-zorg-op-school.pdf"), size=1100, overlap=150)
+    assert [c.id for c in first] == [c.id for c in second]
+    assert len({c.id for c in first}) == len(first)
+    pages = {p.number: p.text for p in doc.pages}
+    for chunk in first:
+        head = chunk.text.split("\n")[0][:40]
+        assert pages[chunk.page_start][chunk.char_start:].startswith(head)
+
+
+def test_chunk_size_is_a_setting():
+    doc = _load("leerpunt-jaarverslag-2025.md")
+    small = chunk_document(doc, size=400, overlap=50)
+    large = chunk_document(doc, size=1500, overlap=150)
+    assert len(small) > len(large)

