@@ -68,6 +68,8 @@ def chunk_document(doc: Document, *, size: int, overlap: int) -> list[Chunk]:
                 del headings[deeper]
             headings[level] = block.text
             current = _Draft(section=section())
+            if block.text.endswith("?"):  # a web FAQ's heading is the question its section answers
+                current.question = block.text
             continue
         if block.kind == "question":
             flush()

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.chunking import chunk_document
+from ingest.chunking import chunk_document, split_sentences
 from ingest.loaders import SUPPORTED, load_document
 from ingest.manifest import MANIFEST_NAME, DocumentInfo, read_manifest
 from vraagpunt.embedding import Embedder
 from vraagpunt.errors import IngestError, ModelMismatchError, VraagpuntError
-from vraagpunt.index import ROLE_CHUNK, ROLE_QUESTION, ChromaIndex, IndexEntry
+from vraagpunt.index import ROLE_CHUNK, ROLE_QUESTION, ROLE_SENTENCE, ChromaIndex, IndexEntry
 from vraagpunt.settings import Settings
 from vraagpunt.types import Chunk, Document
 
@@ -97,7 +97,15 @@ def index_entries(chunks: Sequence[Chunk]) -> list[tuple[IndexEntry, str]]:
         out.append((IndexEntry(chunk.id, chunk, ROLE_CHUNK, chunk.text), chunk.context_text()))
         if chunk.question:
             out.append((IndexEntry(chunk.id + "-q", chunk, ROLE_QUESTION, chunk.question), f"{chunk.title}\n{chunk.question}"))
+        # Small-to-big: single sentences are matched precisely and lead to their whole passage.
+        for i, sentence in enumerate(_index_sentences(chunk)):
+            out.append((IndexEntry(f"{chunk.id}-s{i}", chunk, ROLE_SENTENCE, sentence), sentence))
     return out
+
+
+def _index_sentences(chunk: Chunk) -> list[str]:
+    lines = [line for line in chunk.text.split("\n") if line != chunk.question]
+    return [s for line in lines for s in split_sentences(line) if len(s) >= 40]
 
 
 def ingest(

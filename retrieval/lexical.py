@@ -68,6 +68,17 @@ class DutchAnalyzer:
         return best
 
 
+def char_ngrams(text: str, n: int = 4) -> list[str]:
+    """Character n-grams of the longer words: tolerant to typos and to compounds the splitter misses."""
+    grams: list[str] = []
+    for word in DutchAnalyzer.words(text):
+        if len(word) < 5 or word in DUTCH_STOPWORDS or not word.isalpha():
+            continue
+        padded = f"_{word}_"
+        grams.extend(padded[i : i + n] for i in range(len(padded) - n + 1))
+    return grams
+
+
 class BM25:
     """Okapi BM25 over pre-analysed documents."""
 

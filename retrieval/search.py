@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from retrieval.lexical import BM25, DutchAnalyzer
+from retrieval.lexical import BM25, DutchAnalyzer, char_ngrams
 from vraagpunt.embedding import Embedder
 from vraagpunt.index import ROLE_CHUNK, ChromaIndex, IndexState
 from vraagpunt.settings import Settings
@@ -45,6 +45,7 @@ class _Snapshot:
         vocabulary = Counter(w for c in chunks for w in DutchAnalyzer.words(c.context_text()))
         self.analyzer = DutchAnalyzer(w for w, n in vocabulary.items() if n >= 2)
         self.bm25 = BM25([self._terms(c) for c in chunks])
+        self.ngrams = BM25([char_ngrams(c.context_text()) for c in chunks])
 
     def _terms(self, chunk: Chunk) -> list[str]:
         terms = self.analyzer.analyze(chunk.context_text())
@@ -90,7 +91,7 @@ class Searcher:
         vector = self._embedder.embed_queries([question])[0]
         dense_rank: dict[str, int] = {}
         dense_score: dict[str, float] = {}
-        for _entry_id, chunk_id, similarity in self._index.nearest(snap.state, vector, n * 2, filter.where()):
+        for _entry_id, chunk_id, similarity in self._index.nearest(snap.state, vector, n * 6, filter.where()):
             if chunk_id not in snap.by_id:
                 continue
             if chunk_id not in dense_rank:
@@ -99,15 +100,13 @@ class Searcher:
             else:
                 dense_score[chunk_id] = max(dense_score[chunk_id], similarity)
 
-        lexical = snap.bm25.scores(snap.analyzer.analyze(question))
-        ranked = sorted(
-            ((score, i) for i, score in lexical.items() if filter.allows(snap.chunks[i])), key=lambda x: (-x[0], x[1])
-        )[:n]
-        lexical_rank = {snap.chunks[i].id: r + 1 for r, (_, i) in enumerate(ranked)}
-        lexical_score = {snap.chunks[i].id: s for s, i in ranked}
+        lexical_rank, lexical_score = _ranking(snap, snap.bm25.scores(snap.analyzer.analyze(question)), filter, n)
+        ngram_rank, _ = _ranking(snap, snap.ngrams.scores(char_ngrams(question)), filter, n)
 
         s = self._settings
-        fused = fuse_ranks([(s.dense_weight, dense_rank), (s.lexical_weight, lexical_rank)], s.rrf_k)
+        fused = fuse_ranks(
+            [(s.dense_weight, dense_rank), (s.lexical_weight, lexical_rank), (s.ngram_weight, ngram_rank)], s.rrf_k
+        )
         order = sorted(fused, key=lambda cid: (-fused[cid], snap.by_id[cid]))[:k]
         return [
             Hit(
@@ -121,6 +120,12 @@ class Searcher:
             )
             for rank, cid in enumerate(order, start=1)
         ]
+
+
+def _ranking(snap: _Snapshot, scores: dict[int, float], filter: SearchFilter, n: int) -> tuple[dict[str, int], dict[str, float]]:
+    """The n best-scoring allowed chunks as {chunk id: rank} and {chunk id: score}."""
+    ranked = sorted(((v, i) for i, v in scores.items() if filter.allows(snap.chunks[i])), key=lambda x: (-x[0], x[1]))[:n]
+    return ({snap.chunks[i].id: r + 1 for r, (_, i) in enumerate(ranked)}, {snap.chunks[i].id: v for v, i in ranked})
 
 
 def fuse_ranks(rankings: Sequence[tuple[float, dict[str, int]]], k: int) -> dict[str, float]:

@@ -20,6 +20,7 @@ from vraagpunt.types import Chunk
 
 ROLE_CHUNK = "chunk"
 ROLE_QUESTION = "question"  # an FAQ question embedded on its own, pointing at its chunk
+ROLE_SENTENCE = "sentence"  # one sentence of a chunk, pointing at its chunk (small-to-big)
 _BATCH = 500
 _CHUNK_INT_FIELDS = ("page_start", "page_end", "char_start", "char_end", "ordinal")
 _CHUNK_STR_FIELDS = ("source", "title", "kind", "section", "question", "url")

@@ -40,6 +40,7 @@ class Settings:
     candidates: int = 40
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
+    ngram_weight: float = 0.5  # character 4-grams: typos and unsplit compounds
     rrf_k: int = 60
     # Answers: "extractive" (default, local) or "llm" (any OpenAI-compatible endpoint).
     answerer: str = "extractive"
