@@ -179,10 +179,12 @@ def _stream_answer(config: Settings, assistant, question: str, kinds: tuple[str,
 
     def pieces():
         for item in assistant.stream(question, history, SearchFilter(kinds=kinds)):
-            if isinstance(item, Answer):
-                final["answer"] = item
-            else:
+            # Text pieces are str; anything else is the final Answer (not isinstance(Answer): a dev-mode
+            # module reload can leave the cached Assistant with an older Answer class).
+            if isinstance(item, str):
                 yield escape_markdown(item)
+            else:
+                final["answer"] = item
 
     with st.chat_message("assistant", avatar=":material/school:"):
         head = st.container()
@@ -208,10 +210,11 @@ def _empty_state() -> None:
         with column:
             st.markdown(f"**{group}**")
             for i, q in enumerate(questions):
-                st.button(q, key=f"example-{group}-{i}", on_click=_ask, args=(q,), width="stretch")
+                st.button(q, key=f"example-{group}-{i}", on_click=_ask, args=(q,), width="stretch", wrap=True)
 
 
 def main() -> None:
+    st.set_page_config(layout="centered")
     config = resources.settings()
     try:
         assistant = resources.assistant(config)

@@ -60,7 +60,8 @@ def _reindex(config: Settings, label: str) -> IngestReport:
 
 def _summary(report: IngestReport, action: str) -> dict:
     text = (
-        f"{action} De index bevat nu {report.documents} documenten en {report.chunks} passages "
+        f"{action} De index bevat nu {report.documents} {'document' if report.documents == 1 else 'documenten'} "
+        f"en {report.chunks} {'passage' if report.chunks == 1 else 'passages'} "
         f"({report.new} nieuw, {report.removed} verwijderd, {report.seconds:.1f} s)."
     )
     return {"text": text, "skipped": [f"{s.path}: {s.reason}" for s in report.skipped]}
@@ -143,6 +144,7 @@ def _unlocked(password: str) -> bool:
 
 
 def main() -> None:
+    st.set_page_config(layout="wide")
     config = resources.settings()
     try:
         assistant = resources.assistant(config)
@@ -163,7 +165,7 @@ def main() -> None:
     columns[0].metric("Documenten", len(rows))
     columns[1].metric("Passages", len(chunks))
     state = open_index(config).state()
-    columns[2].metric("Index bijgewerkt", _when(state.updated) if state else "–")
+    columns[2].metric("Index bijgewerkt", datetime.fromtimestamp(state.updated).strftime("%d-%m %H:%M") if state else "–")
     st.dataframe(
         rows,
         hide_index=True,

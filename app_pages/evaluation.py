@@ -1,199 +1,195 @@
 """The evaluation page: run the evaluation set, compare with baselines and earlier runs, read user feedback.
 
-The report comes from `evals.runner.run_evaluation`; its exact shape is read defensively so the page keeps
-working while the runner evolves (headline metrics, baselines, per-kind and per-question results).
+Reports come from `evals.runner` (`run_evaluation`, `save_run`, `load_history`, `previous_report`,
+`compare_runs`); keys are read with `.get` so an older saved report still renders.
 """
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
-from numbers import Number
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from app_pages import resources
 from vraagpunt.errors import VraagpuntError
-from vraagpunt.settings import REPO_ROOT, Settings
+from vraagpunt.settings import Settings
 
-DATASET = REPO_ROOT / "evals" / "dataset.jsonl"
-SYSTEM = "Vraagpunt"
-
-
-# -- reading a report of unknown detail ----------------------------------------------------------
-def _numbers(data: object, prefix: str = "") -> dict[str, float]:
-    """Numeric leaves of a (nested) dict, flattened to `a.b` names."""
-    out: dict[str, float] = {}
-    if isinstance(data, dict):
-        for key, value in data.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
-            if isinstance(value, bool):
-                continue
-            if isinstance(value, Number):
-                out[name] = float(value)
-            elif isinstance(value, dict):
-                out.update(_numbers(value, name))
-    return out
-
-
-def _first(report: dict, *keys: str):
-    for key in keys:
-        if report.get(key) not in (None, {}, []):
-            return report[key]
-    return None
+SYSTEM = "vraagpunt"
+METRICS = {
+    "recall_at_5": "Gevonden in top 5",
+    "mrr_at_10": "MRR@10",
+    "key_fact_recall": "Kernfeiten in antwoord",
+    "citation_precision": "Juiste bronnen",
+    "refusal_recall": "Terechte weigeringen",
+    "false_refusal_rate": "Onterechte weigeringen",
+    "answer_f1": "Antwoord-F1",
+    "latency_p50_ms": "Latentie p50 (ms)",
+}
+TILES = ("recall_at_5", "key_fact_recall", "citation_precision", "refusal_recall")
+LOWER_IS_BETTER = {"false_refusal_rate", "latency_p50_ms", "latency_p95_ms"}
+BASELINE_COLORS = ["#b8c2cc", "#8a96a3", "#5f6b78", "#d5dbe1", "#3f4852"]
+KIND_LABELS = {
+    "fact": "feit", "number": "getal", "rule": "regel", "concept": "begrip", "multi": "twee passages",
+    "followup": "vervolgvraag", "unanswerable": "niet te beantwoorden",
+}
 
 
-def systems(report: dict) -> dict[str, dict[str, float]]:
-    """Headline metrics per system: Vraagpunt first, then the baselines."""
-    found = _first(report, "systems")
-    if isinstance(found, dict):
-        return {str(k): _numbers(v) for k, v in found.items() if isinstance(v, dict)}
-    out = {SYSTEM: _numbers(_first(report, "metrics", "summary", "headline", "overall") or {})}
-    baselines = report.get("baselines")
-    if isinstance(baselines, dict):
-        for name, values in baselines.items():
-            if isinstance(values, dict):
-                metrics = values.get("metrics", values) if isinstance(values.get("metrics"), dict) else values
-                out[str(name)] = _numbers(metrics)
-    elif isinstance(baselines, list):
-        for item in baselines:
-            if isinstance(item, dict):
-                out[str(item.get("name", f"baseline {len(out)}"))] = _numbers(item.get("metrics", item))
-    return {k: v for k, v in out.items() if v}
+def _runner():
+    try:
+        from evals import runner
+    except ImportError:
+        return None
+    return runner
 
 
-def per_kind(report: dict) -> pd.DataFrame:
-    """Rows = question kinds, columns = metrics."""
-    found = _first(report, "by_kind", "per_kind", "kinds")
-    if isinstance(found, dict):
-        frame = pd.DataFrame({str(k): _numbers(v) for k, v in found.items() if isinstance(v, dict)}).T
-    elif isinstance(found, list):
-        frame = pd.DataFrame([{"kind": item.get("kind"), **_numbers(item)} for item in found if isinstance(item, dict)])
-        frame = frame.set_index("kind") if "kind" in frame else frame
-    else:
-        frame = pd.DataFrame()
-    return frame
+def _labels(report: dict) -> dict[str, str]:
+    labels = {SYSTEM: "Vraagpunt"}
+    for system in report.get("systems") or []:
+        if isinstance(system, dict) and system.get("name"):
+            labels[system["name"]] = system.get("label") or system["name"]
+    return labels
 
 
-def _passed(row: dict) -> bool | None:
-    for key in ("passed", "ok", "correct", "success", "pass"):
-        if isinstance(row.get(key), bool):
-            return row[key]
-    return None
+def _fmt(metric: str, value) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.0f}" if metric.endswith("_ms") else f"{value:.0%}"
 
 
-def per_question(report: dict) -> pd.DataFrame:
-    """One row per question, failures first."""
-    found = _first(report, "questions", "results", "items", "per_question", "cases")
-    if not isinstance(found, list):
-        return pd.DataFrame()
+def headline_frame(report: dict) -> pd.DataFrame:
+    """Systems as rows, the headline metrics (Dutch names) as columns."""
+    labels = _labels(report)
+    rows = {
+        labels.get(name, name): {label: metrics.get(key) for key, label in METRICS.items()}
+        for name, metrics in (report.get("headline") or {}).items()
+    }
+    return pd.DataFrame(rows).T
+
+
+def kind_frame(report: dict, metric: str) -> pd.DataFrame:
+    """Question kinds as rows, systems as columns, for one metric."""
+    labels = _labels(report)
+    rows = {
+        KIND_LABELS.get(kind, kind): {labels.get(s, s): (m or {}).get(metric) for s, m in systems.items()}
+        for kind, systems in (report.get("by_kind") or {}).items()
+    }
+    return pd.DataFrame(rows).T
+
+
+def _failed(item: dict, record: dict) -> bool:
+    if item.get("kind") == "unanswerable":
+        return not record.get("refused")
+    return bool(record.get("refused") or not record.get("hit_at_5") or not all(record.get("key_facts") or [True]))
+
+
+def question_frame(report: dict) -> pd.DataFrame:
+    """One row per question for Vraagpunt, failures first."""
     rows = []
-    for item in found:
-        if not isinstance(item, dict):
-            continue
-        row = {k: (json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v) for k, v in item.items()}
-        passed = _passed(item)
-        row = {"Geslaagd": passed, **{k: v for k, v in row.items() if k not in ("passed", "ok", "correct", "success", "pass")}}
-        rows.append(row)
+    for item in report.get("items") or []:
+        record = (item.get("systems") or {}).get(SYSTEM) or {}
+        facts = record.get("key_facts") or []
+        rows.append(
+            {
+                "Geslaagd": "nee" if _failed(item, record) else "ja",
+                "Id": item.get("id"),
+                "Soort": KIND_LABELS.get(item.get("kind"), item.get("kind")),
+                "Vraag": item.get("question"),
+                "Rang bron": record.get("rank"),
+                "Kernfeiten": f"{sum(facts)}/{len(facts)}" if facts else "",
+                "Geweigerd": "ja" if record.get("refused") else "nee",
+                "Antwoord": record.get("answer", ""),
+            }
+        )
     frame = pd.DataFrame(rows)
-    if "Geslaagd" in frame and frame["Geslaagd"].notna().any():
-        frame = frame.sort_values("Geslaagd", key=lambda s: s.fillna(True).astype(int), kind="stable")
+    if not frame.empty:
+        frame["Rang bron"] = frame["Rang bron"].astype("Int64")  # None (not found) stays empty, not "None"
+        frame = frame.sort_values("Geslaagd", key=lambda s: s.eq("ja"), kind="stable")
     return frame
 
 
-def read_history(config: Settings) -> list[dict]:
-    """Earlier runs, oldest first, from data_dir/evals/history.jsonl (unreadable lines are skipped)."""
-    path = Path(config.data_dir) / "evals" / "history.jsonl"
-    if not path.is_file():
-        return []
-    runs = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(item, dict):
-            runs.append(item)
-    return runs
-
-
-def _run_label(run: dict, i: int) -> str:
-    when = _first(run, "finished", "started", "timestamp", "created", "time", "date")
-    if isinstance(when, Number):
-        when = datetime.fromtimestamp(float(when)).strftime("%d-%m-%Y %H:%M")
-    name = _first(run, "id", "run_id", "name")
-    return " · ".join(str(x) for x in (f"run {i + 1}", name, when) if x)
-
-
-# -- rendering -----------------------------------------------------------------------------------
+# -- sections -------------------------------------------------------------------------------------
 def _headline(report: dict) -> None:
-    table = systems(report)
-    if not table:
-        st.info("Het rapport bevat geen samenvattende cijfers.")
-        return
-    ours = table.get(SYSTEM) or next(iter(table.values()))
-    best_other = {m: max((v.get(m, float("-inf")) for k, v in table.items() if v is not ours), default=None) for m in ours}
-    metrics = list(ours.items())[:4]
-    for column, (metric, value) in zip(st.columns(max(len(metrics), 1)), metrics):
-        other = best_other.get(metric)
-        delta = None if other in (None, float("-inf")) else f"{value - other:+.3f} t.o.v. beste baseline"
-        column.metric(metric, f"{value:.3f}", delta=delta)
-    frame = pd.DataFrame(table).T
-    frame.index.name = "Systeem"
-    st.dataframe(frame.style.format("{:.3f}"), width="stretch")
+    head = report.get("headline") or {}
+    ours = head.get(SYSTEM) or {}
+    others = [m for name, m in head.items() if name != SYSTEM]
+    for column, key in zip(st.columns(len(TILES)), TILES):
+        value = ours.get(key)
+        rivals = [m.get(key) for m in others if m.get(key) is not None]
+        delta = None
+        if value is not None and rivals:
+            best = min(rivals) if key in LOWER_IS_BETTER else max(rivals)
+            delta = f"{(value - best) * 100:+.0f} pt"
+        column.metric(
+            METRICS[key], _fmt(key, value), delta=delta, delta_color="inverse" if key in LOWER_IS_BETTER else "normal",
+            help="Verschil in procentpunten met de beste baseline.",
+        )
+    frame = headline_frame(report)
+    if not frame.empty:
+        formats = {label: ("{:.0f}" if key.endswith("_ms") else "{:.0%}") for key, label in METRICS.items()}
+        st.dataframe(frame.style.format(formats, na_rep="–"), width="stretch")
+    for note in report.get("notes") or []:
+        st.caption(note)
 
 
 def _kinds(report: dict) -> None:
-    frame = per_kind(report)
-    if frame.empty:
+    if not report.get("by_kind"):
         return
     st.subheader("Per soort vraag")
-    metrics = [c for c in frame.columns if frame[c].notna().any()]
-    chosen = st.selectbox("Maatstaf", metrics, key="kind_metric") if len(metrics) > 1 else metrics[0]
-    st.bar_chart(frame[[chosen]], horizontal=True, height=260)
+    keys = ("key_fact_recall", "recall_at_5", "citation_precision")
+    for tab, key in zip(st.tabs([METRICS[k] for k in keys]), keys):
+        frame = kind_frame(report, key)
+        with tab:
+            if frame.empty:
+                st.caption("Geen gegevens.")
+                continue
+            ours = [c for c in frame.columns if c == "Vraagpunt"]
+            frame = frame[ours + [c for c in frame.columns if c not in ours]]
+            colors = (["#1c6dd0"] if ours else []) + BASELINE_COLORS[: len(frame.columns) - len(ours)]
+            st.bar_chart(frame, horizontal=True, stack=False, color=colors, height=140 + 55 * len(frame))
 
 
 def _questions(report: dict) -> None:
-    frame = per_question(report)
+    frame = question_frame(report)
     if frame.empty:
         return
     st.subheader("Per vraag")
-    if "Geslaagd" in frame and frame["Geslaagd"].notna().any():
-        failed = int((frame["Geslaagd"] == False).sum())  # noqa: E712  (pandas comparison)
-        st.caption(f"{failed} van {len(frame)} vragen niet geslaagd; die staan bovenaan.")
+    failed = int(frame["Geslaagd"].eq("nee").sum())
+    st.caption(f"{failed} van {len(frame)} vragen niet helemaal goed; die staan bovenaan.")
     st.dataframe(frame, hide_index=True, width="stretch", height=420)
 
 
-def _history(config: Settings, runs: list[dict]) -> None:
+def _comparison(config: Settings, report: dict) -> None:
+    runner = _runner()
+    history = runner.load_history(config) if runner else []
     st.subheader("Vergelijking met eerdere runs")
-    if len(runs) < 2:
-        st.caption("Nog geen eerdere runs om mee te vergelijken.")
+    if len(history) >= 2:
+        rows = []
+        for entry in history:
+            when = entry.get("created", "")
+            ours = (entry.get("headline") or {}).get(SYSTEM) or {}
+            rows.append({"Run": str(when).replace("T", " ")[:16], **{METRICS[k]: ours.get(k) for k in TILES}})
+        frame = pd.DataFrame(rows).set_index("Run")
+        st.line_chart(frame, height=240)
+    comparison = report.get("comparison")
+    if not comparison:
+        st.caption("Nog geen eerdere run om mee te vergelijken." if len(history) < 2 else "")
         return
-    rows = []
-    for i, run in enumerate(runs):
-        ours = systems(run).get(SYSTEM) or next(iter(systems(run).values()), {})
-        rows.append({"Run": _run_label(run, i), **ours})
-    frame = pd.DataFrame(rows).set_index("Run")
-    st.line_chart(frame.select_dtypes("number"), height=240)
-    st.dataframe(frame, width="stretch")
-    try:
-        from evals.runner import compare_runs
-    except ImportError:
-        return
-    try:
-        diff = compare_runs(runs[-2], runs[-1])
-    except Exception as exc:  # the runner is young; a comparison bug must not hide the page
-        st.caption(f"Vergelijken lukte niet: {exc}")
-        return
-    st.markdown("**Laatste run tegenover de vorige**")
-    if isinstance(diff, dict):
-        st.dataframe(pd.json_normalize(diff, sep=".").T.rename(columns={0: "verschil"}), width="stretch")
-    elif isinstance(diff, list):
-        st.dataframe(pd.DataFrame(diff), hide_index=True, width="stretch")
-    else:
-        st.text(str(diff))
+    st.markdown(f"**Deze run tegenover die van {str(comparison.get('old_created', '')).replace('T', ' ')[:16]}**")
+    changes = [
+        {"Maatstaf": METRICS.get(k, k), "Vorige": v.get("old"), "Nu": v.get("new"), "Verschil": v.get("delta")}
+        for k, v in (comparison.get("headline") or {}).items()
+    ]
+    if changes:
+        st.dataframe(changes, hide_index=True, width="stretch")
+    better, worse = comparison.get("better") or [], comparison.get("worse") or []
+    st.caption(f"{len(better)} vragen beter, {len(worse)} slechter.")
+    if worse:
+        st.dataframe(
+            [{"Id": w["id"], "Vraag": w["question"], "Wat veranderde": "; ".join(w.get("changes", []))} for w in worse],
+            hide_index=True,
+            width="stretch",
+        )
 
 
 def _feedback(config: Settings) -> None:
@@ -214,6 +210,7 @@ def _feedback(config: Settings) -> None:
             {
                 "Wanneer": datetime.fromtimestamp(row.created).strftime("%d-%m-%Y %H:%M"),
                 "Vraag": row.question,
+                "Gelezen als": row.standalone_question if row.standalone_question != row.question else "",
                 "Antwoord": row.answer,
                 "Toelichting": row.comment,
             }
@@ -224,26 +221,24 @@ def _feedback(config: Settings) -> None:
     )
 
 
-def _run(config: Settings) -> dict | None:
-    try:
-        from evals.runner import run_evaluation
-    except ImportError:
-        st.warning("De evaluatiemodule (`evals.runner`) is nog niet beschikbaar in deze installatie.")
-        return None
+def _run(config: Settings, runner, baselines: bool) -> dict:
     bar = st.progress(0.0, text="Evaluatie wordt voorbereid…")
 
-    def progress(*args, **_kwargs) -> None:
-        numbers = [a for a in args if isinstance(a, Number)]
-        if len(numbers) >= 2 and numbers[1]:
-            done, total = numbers[0], numbers[1]
-            bar.progress(min(float(done) / float(total), 1.0), text=f"Vraag {int(done)} van {int(total)}")
+    def progress(done: int, total: int) -> None:
+        bar.progress(min(done / max(total, 1), 1.0), text=f"Vraag {done} van {total}")
 
-    report = run_evaluation(config, resources.assistant(config), DATASET, k=5, baselines=True, progress=progress)
+    report = runner.run_evaluation(
+        config, resources.assistant(config), runner.DEFAULT_DATASET, k=5, baselines=baselines, progress=progress
+    )
+    bar.progress(1.0, text="Rapport opslaan…")
+    folder = runner.save_run(config, report)
     bar.empty()
+    st.success(f"Evaluatie klaar in {report.get('seconds', 0):.0f} s. Rapport: `{folder / 'report.md'}`")
     return report
 
 
 def main() -> None:
+    st.set_page_config(layout="wide")
     config = resources.settings()
     try:
         resources.assistant(config)
@@ -251,24 +246,30 @@ def main() -> None:
         resources.stop_on_error(exc)
 
     st.title("Evaluatie")
-    st.caption(f"Hoe goed beantwoordt Vraagpunt de {sum(1 for _ in DATASET.open(encoding='utf-8'))} vragen van de evaluatieset?")
-    if st.button("Evaluatie uitvoeren", type="primary", icon=":material/play_arrow:"):
-        try:
-            report = _run(config)
-        except VraagpuntError as exc:
-            resources.stop_on_error(exc)
-        if report is not None:
-            st.session_state["eval_report"] = report
-    runs = read_history(config)
-    report = st.session_state.get("eval_report") or (runs[-1] if runs else None)
+    st.caption("Hoe goed vindt en citeert Vraagpunt de juiste passages, vergeleken met eenvoudige baselines?")
+    runner = _runner()
+    if runner is None:
+        st.warning("De evaluatiemodule (`evals.runner`) ontbreekt in deze installatie.")
+    else:
+        left, right = st.columns([1, 3], vertical_alignment="center")
+        baselines = right.toggle("Met baselines (BM25, dense, LangChain)", value=True)
+        if left.button("Evaluatie uitvoeren", type="primary", icon=":material/play_arrow:"):
+            try:
+                st.session_state["eval_report"] = _run(config, runner, baselines)
+            except VraagpuntError as exc:
+                resources.stop_on_error(exc)
+    report = st.session_state.get("eval_report") or (runner.previous_report(config) if runner else None)
     if report is None:
         st.info("Er is nog geen evaluatie uitgevoerd. Start er een met de knop hierboven of met `vraagpunt eval`.")
     else:
-        st.subheader("Resultaat")
+        created = str(report.get("created", "")).replace("T", " ")[:16]
+        st.subheader(f"Resultaat van {created}" if created else "Resultaat")
+        st.caption(f"{report.get('n_items', '?')} vragen, bron gezocht in de top {report.get('retrieve_k', 10)}.")
+        st.caption("Het verschil onder elk cijfer is dat met de beste baseline, in procentpunten.")
         _headline(report)
         _kinds(report)
         _questions(report)
-    _history(config, runs)
+        _comparison(config, report)
     st.divider()
     _feedback(config)
 

@@ -19,7 +19,11 @@ TRUNCATED = "Je vraag was erg lang; ik heb alleen het begin ervan gebruikt."
 
 
 class AnswerGenerator(Protocol):
-    """Composes an answer from hits. `stream` yields text pieces and, last, the finished Answer."""
+    """Composes an answer from hits. `stream` yields text pieces and, last, the finished Answer.
+
+    The final Answer is the truth: a fallback may replace text that was already streamed. A generator
+    may also offer `condense_question(question, history) -> str` to rewrite follow-ups its own way.
+    """
 
     mode: str
 
@@ -59,7 +63,8 @@ class Assistant:
         if len(cleaned) > self.settings.max_question_chars:
             cleaned = cleaned[: self.settings.max_question_chars]
             notice = TRUNCATED
-        standalone = standalone_question(cleaned, history)
+        condense = getattr(self.generator, "condense_question", None)  # the LLM answerer rewrites itself
+        standalone = condense(cleaned, history) if condense else standalone_question(cleaned, history)
         hits = self.searcher.search(standalone, filter=filter)
         retrieved = time.perf_counter()
         if not hits:

@@ -104,17 +104,9 @@ class LLMAnswerer:
     mode = "llm"
 
     def __init__(self, settings: Settings, fallback: AnswerGenerator) -> None:
-        self._settings = settings
         self._fallback = fallback
-        self._chat = ChatOpenAI(
-            base_url=settings.llm_base_url,
-            model=settings.llm_model,
-            api_key=settings.llm_api_key or "not-needed",
-            timeout=settings.llm_timeout,
-            max_retries=0,
-            streaming=True,
-            temperature=0,
-        )
+        self._chat = _chat_model(settings, streaming=True)
+        self._condenser = _chat_model(settings, streaming=False)
 
     def answer(self, question: str, hits: Sequence[Hit]) -> Answer:
         answer = None
@@ -167,7 +159,7 @@ class LLMAnswerer:
         if not any(t["role"] == "user" for t in turns):
             return question.strip()
         try:
-            reply = self._chat.invoke(condense_messages(question, turns))
+            reply = self._condenser.invoke(condense_messages(question, turns))
         except (openai.APIError, httpx.HTTPError) as exc:
             log.warning("LLM endpoint failed while condensing (%s); using the rule-based rewrite", exc)
             return standalone_question(question, history)
@@ -183,6 +175,19 @@ class LLMAnswerer:
                 yield item
             elif stream_text:
                 yield item
+
+
+def _chat_model(settings: Settings, *, streaming: bool) -> ChatOpenAI:
+    # No retries: a failing endpoint should reach the extractive fallback within one timeout.
+    return ChatOpenAI(
+        base_url=settings.llm_base_url,
+        model=settings.llm_model,
+        api_key=settings.llm_api_key or "not-needed",
+        timeout=settings.llm_timeout,
+        max_retries=0,
+        streaming=streaming,
+        temperature=0,
+    )
 
 
 def answer_messages(question: str, hits: Sequence[Hit]) -> list[BaseMessage]:

@@ -45,6 +45,10 @@ def ask(at: AppTest, question: str) -> AppTest:
     return at
 
 
+def login(at: AppTest) -> None:
+    next(b for b in at.button if b.label == "Aanmelden").click().run()
+
+
 def texts(at: AppTest) -> str:
     return "\n".join(m.value for m in at.markdown)
 
@@ -142,12 +146,12 @@ def test_documents_page_adds_and_removes_documents_with_the_password(monkeypatch
     assert len(at.dataframe[0].value) == 1
 
     at.text_input[0].input("fout")
-    at.button[0].click().run()  # the form's submit button
+    login(at)
     assert at.error and "Onjuist wachtwoord" in at.error[0].value
     assert not at.get("file_uploader")
 
     at.text_input[0].input("geheim")
-    at.button[0].click().run()
+    login(at)
     note = "# Schoolfruit\n\nElke leerling van de proefscholen krijgt op woensdag gratis een stuk schoolfruit.\n"
     at.get("file_uploader")[0].set_value(("schoolfruit.md", note.encode(), "text/markdown"))
     at.run()
@@ -162,7 +166,7 @@ def test_documents_page_adds_and_removes_documents_with_the_password(monkeypatch
     assert "woensdag" in texts(at)  # the shared assistant picked up the new index
 
     at.switch_page("app_pages/documents.py").run()
-    at.selectbox(key="remove_source").set_value("schoolfruit.md")
+    at.selectbox(key="remove_source").set_value("schoolfruit.md").run()
     next(b for b in at.button if b.label == "Verwijderen en index bijwerken").click().run()
     assert not at.exception, at.exception
     assert not (small_settings.corpus_dir / "schoolfruit.md").exists()

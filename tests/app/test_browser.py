@@ -112,11 +112,15 @@ def wait_for(driver, condition, timeout: float = 120, message: str = ""):
 
 
 def wait_idle(driver, timeout: float = 120) -> None:
-    """Until the script run is over (Streamlit's 'running' status widget is gone) and the page settled."""
+    """Until the script run is over (stApp's script state is 'notRunning') and the page settled."""
     from selenium.webdriver.common.by import By
 
+    def idle(d) -> bool:
+        apps = d.find_elements(By.CSS_SELECTOR, '[data-testid="stApp"]')
+        return bool(apps) and apps[0].get_attribute("data-test-script-state") == "notRunning"
+
     time.sleep(0.5)
-    wait_for(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, '[data-testid="stStatusWidget"] *'), timeout)
+    wait_for(driver, idle, timeout, "de app bleef bezig")
     time.sleep(0.7)
 
 
@@ -163,10 +167,12 @@ def test_chat_feedback_followup_refusal_and_evaluation(server, browser, feedback
     answer = ask(browser, "Hoeveel overhead mag ik aanrekenen bij een valorisatieproject?", 2)
     assert "10%" in answer.text
     assert "Download bron (p." in answer.text and "valorisatieproducten" in answer.text
-    browser.execute_script("window.scrollTo(0, 0)")
+    answer.find_element(By.CSS_SELECTOR, '[data-testid="stExpander"] summary').click()  # show the highlighted passage
+    time.sleep(0.7)
+    assert "10%" in answer.find_element(By.CSS_SELECTOR, '[data-testid="stExpander"]').text
     shoot(browser, "answer.png")
 
-    thumbs = answer.find_elements(By.CSS_SELECTOR, '[data-testid="stFeedback"] button, [data-testid="stButtonGroup"] button')
+    thumbs = wait_for(browser, lambda d: messages(d)[-1].find_elements(By.CSS_SELECTOR, '[data-testid="stFeedback"] button, [data-testid="stButtonGroup"] button'))
     thumbs[0].click()
     wait_idle(browser)
     with sqlite3.connect(feedback_db) as db:
@@ -193,5 +199,9 @@ def test_chat_feedback_followup_refusal_and_evaluation(server, browser, feedback
         click_text(browser, "Evaluatie uitvoeren")
         wait_for(browser, lambda d: "Resultaat" in d.find_element(By.TAG_NAME, "body").text, timeout=900)
         wait_idle(browser, timeout=900)
-    assert "Feedback van gebruikers" in browser.find_element(By.TAG_NAME, "body").text
+    body = browser.find_element(By.TAG_NAME, "body").text
+    assert "Feedback van gebruikers" in body
+    if "Per soort vraag" in body:  # charts draw after the script run ends
+        wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg'))
+        time.sleep(2)
     shoot(browser, "evaluation.png")

@@ -39,7 +39,7 @@ def run_cli(corpus_settings, tmp_path_factory):
 
 def test_questions_file_gives_one_json_line_per_question_in_order(run_cli, tmp_path):
     questions = [
-        {"id": "q-budget", "question": "Wat is het hoogste bedrag dat één valorisatieproject kan krijgen?"},
+        {"id": "q-overhead", "question": "Mag ik indirecte kosten zoals overhead meerekenen in de begroting van een valorisatieproject?"},
         {"id": "q-out", "question": "Hoeveel kost een parkeerkaart in Gent?"},
         {
             "id": "q-followup",
@@ -59,7 +59,7 @@ def test_questions_file_gives_one_json_line_per_question_in_order(run_cli, tmp_p
     lines = result.stdout.splitlines()
     assert len(lines) == 3, result.stdout
     answers = [json.loads(line) for line in lines]
-    assert [a["id"] for a in answers] == ["q-budget", "q-out", "q-followup"]
+    assert [a["id"] for a in answers] == ["q-overhead", "q-out", "q-followup"]
     assert [a["question"] for a in answers] == [q["question"] for q in questions]
     for a in answers:
         assert ANSWER_FIELDS <= a.keys()
@@ -68,8 +68,8 @@ def test_questions_file_gives_one_json_line_per_question_in_order(run_cli, tmp_p
         for c in a["citations"]:
             assert CITATION_FIELDS <= c.keys()
         assert [c["n"] for c in a["citations"]] == list(range(1, len(a["citations"]) + 1))
-    budget, out, followup = answers
-    assert not budget["refused"] and "30.000" in budget["answer"]
+    overhead, out, followup = answers
+    assert not overhead["refused"] and "10%" in overhead["answer"]
     assert out["refused"]
     assert "valorisatie" in followup["standalone_question"].lower()
 

@@ -1,0 +1,1 @@
+"""Evaluation of Vraagpunt: dataset checks, metrics, baselines, reports and run history."""

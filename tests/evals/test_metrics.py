@@ -1,0 +1,102 @@
+"""Metric functions on tiny hand-made inputs with known values."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from evals import metrics
+from evals.runner import aggregate, compare_runs, score_retrieval
+
+EVIDENCE = "Elk project kan een maximum van €30.000 aanvragen."
+
+
+def test_evidence_found_despite_whitespace_hyphenation_and_case():
+    passage = "Vraag 3.\nElk  pro-\nject kan een\nMAXIMUM van € 30.000 aanvragen .\nVolgende vraag."
+    assert metrics.covered(passage, EVIDENCE)
+
+
+def test_evidence_cut_by_a_chunk_boundary_counts_from_80_percent():
+    squashed = len("elkprojectkaneenmaximumvan€30000aanvragen")
+    assert squashed == 41
+    most = "Elk project kan een maximum van €30.000 aan"  # 34 of 41 characters (83%)
+    half = "Elk project kan een maximum"  # 23 of 41 (56%)
+    assert metrics.covered("inleiding " + most, EVIDENCE)
+    assert not metrics.covered(half + " en verder iets anders", EVIDENCE)
+    assert not metrics.covered("", EVIDENCE) and not metrics.covered("tekst", "")
+
+
+def test_ranking_metrics():
+    passages = ["niets", "ook niets", "... " + EVIDENCE + " ...", "nog iets"]
+    holds = metrics.relevant_ranks(passages, [EVIDENCE])
+    rank = metrics.first_hit_rank(holds)
+    assert rank == 3
+    assert metrics.recall_at(rank, 1) == 0.0 and metrics.recall_at(rank, 3) == 1.0
+    assert metrics.recall_at(None, 10) == 0.0
+    assert metrics.reciprocal_rank(rank) == pytest.approx(1 / 3)
+    assert metrics.reciprocal_rank(rank, k=2) == 0.0
+    assert metrics.ndcg(holds, 1) == pytest.approx(1 / math.log2(4))
+
+
+def test_ndcg_with_two_evidences_counts_each_once():
+    # Ranks 1 and 3 hold evidence 0 (counted once), rank 2 holds evidence 1.
+    holds = [{0}, {1}, {0}, set()]
+    assert metrics.ndcg(holds, 2) == pytest.approx(1.0)
+    holds = [set(), {0}, {0}, {1}]
+    expected = (1 / math.log2(3) + 1 / math.log2(5)) / (1 + 1 / math.log2(3))
+    assert metrics.ndcg(holds, 2) == pytest.approx(expected)
+    assert metrics.all_found_within(holds, 2, 4) and not metrics.all_found_within(holds, 2, 3)
+
+
+def test_token_f1():
+    assert metrics.token_f1("Maximaal €30.000 per project", "maximaal 30.000 per project") == 1.0
+    # pred: a b c d, ref: a b x -> common 2, P = 2/4, R = 2/3, F1 = 4/7
+    assert metrics.token_f1("a b c d", "a b x") == pytest.approx(4 / 7)
+    assert metrics.token_f1("iets", "niets anders") == 0.0
+
+
+def test_key_facts_and_percentiles():
+    found = metrics.key_facts_found("Je mag  maximaal 10% Overhead rekenen.", ["10%", "overhead", "derden"])
+    assert found == [True, True, False]
+    assert metrics.percentile([1, 2, 3, 4, 5], 50) == 3
+    assert metrics.percentile([0, 10], 95) == pytest.approx(9.5)
+    assert metrics.percentile([], 50) is None
+
+
+def _record(rank_passages, refused, facts, cited=1, cited_relevant=1, latency=10.0):
+    item = {"kind": "fact", "evidence": EVIDENCE}
+    r = score_retrieval(rank_passages, item)
+    return r | {"refused": refused, "key_facts": facts, "cited": cited, "cited_relevant": cited_relevant,
+                "f1": 0.5, "latency_ms": latency, "answer": ""}
+
+
+def test_aggregate_refusals_and_key_facts():
+    found, missed = [EVIDENCE], ["niets"]
+    records = [
+        ({"kind": "fact"}, _record(found, False, [True, False])),
+        ({"kind": "rule"}, _record(missed, True, [False], cited=3, cited_relevant=0)),
+        ({"kind": "unanswerable"}, _record(missed, True, [], cited=0, cited_relevant=0)),
+        ({"kind": "unanswerable"}, _record(missed, False, [], cited=0, cited_relevant=0)),
+    ]
+    head = aggregate(records)
+    assert head["recall_at_5"] == 0.5 and head["mrr_at_10"] == 0.5
+    assert head["key_fact_recall"] == pytest.approx(1 / 3, abs=1e-4)
+    assert head["citation_precision"] == 1.0  # the refused answer's citations do not count
+    assert head["refusal_recall"] == 0.5 and head["refusal_precision"] == 0.5
+    assert head["false_refusal_rate"] == 0.5
+
+
+def test_compare_runs_lists_better_and_worse_questions():
+    def report(hit_a, hit_b, refused_c):
+        def it(qid, kind, hit, refused):
+            return {"id": qid, "kind": kind, "question": qid,
+                    "systems": {"vraagpunt": {"hit_at_5": hit, "key_facts": [hit], "refused": refused}}}
+        return {"created": "t", "headline": {"vraagpunt": {"recall_at_5": (hit_a + hit_b) / 2}},
+                "items": [it("a", "fact", hit_a, False), it("b", "fact", hit_b, False),
+                          it("c", "unanswerable", None, refused_c)]}
+
+    result = compare_runs(report(True, False, False), report(False, True, True))
+    assert [x["id"] for x in result["better"]] == ["b", "c"]
+    assert [x["id"] for x in result["worse"]] == ["a"]
+    assert result["headline"]["recall_at_5"]["delta"] == 0.0
