@@ -23,6 +23,35 @@ def split_sentences(text: str) -> list[str]:
     return merged
 
 
+MIN_UNIT = 40
+
+
+def sentence_units(chunk: Chunk) -> list[str]:
+    """The sentences of a chunk as answer units: short ones ("Dit kan beiden.") join the next sentence.
+
+    The FAQ question line is left out: it answers nothing. Shared by indexing and answering, so the
+    stored sentence vectors match the units an answer is built from.
+    """
+    units: list[str] = []
+    for line in chunk.text.split("\n"):
+        if not line.strip() or line == chunk.question:
+            continue
+        pending = ""
+        for sentence in split_sentences(line):
+            text = f"{pending} {sentence}".strip() if pending else sentence
+            if len(text) < MIN_UNIT:
+                pending = text
+            else:
+                units.append(text)
+                pending = ""
+        if pending:
+            if units and len(pending) < MIN_UNIT // 2:
+                units[-1] = f"{units[-1]} {pending}"
+            else:
+                units.append(pending)
+    return units
+
+
 @dataclass
 class _Piece:
     text: str

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.chunking import chunk_document, split_sentences
+from ingest.chunking import chunk_document, sentence_units
 from ingest.loaders import SUPPORTED, load_document
 from ingest.manifest import MANIFEST_NAME, DocumentInfo, read_manifest
 from vraagpunt.embedding import Embedder
@@ -98,14 +98,9 @@ def index_entries(chunks: Sequence[Chunk]) -> list[tuple[IndexEntry, str]]:
         if chunk.question:
             out.append((IndexEntry(chunk.id + "-q", chunk, ROLE_QUESTION, chunk.question), f"{chunk.title}\n{chunk.question}"))
         # Small-to-big: single sentences are matched precisely and lead to their whole passage.
-        for i, sentence in enumerate(_index_sentences(chunk)):
+        for i, sentence in enumerate(sentence_units(chunk)):
             out.append((IndexEntry(f"{chunk.id}-s{i}", chunk, ROLE_SENTENCE, sentence), sentence))
     return out
-
-
-def _index_sentences(chunk: Chunk) -> list[str]:
-    lines = [line for line in chunk.text.split("\n") if line != chunk.question]
-    return [s for line in lines for s in split_sentences(line) if len(s) >= 40]
 
 
 def ingest(

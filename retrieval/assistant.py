@@ -93,7 +93,7 @@ class Assistant:
 
 def make_generator(settings: Settings, searcher: Searcher) -> AnswerGenerator:
     """The answerer the settings ask for; the LLM one falls back to extractive on its own."""
-    extractive = ExtractiveAnswerer(settings, searcher.embedder)
+    extractive = ExtractiveAnswerer(settings, searcher)
     if settings.answerer == "llm":
         from retrieval.llm import LLMAnswerer
 

@@ -8,14 +8,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ingest.chunking import split_sentences
-from retrieval.lexical import DutchAnalyzer
-from vraagpunt.embedding import Embedder
+from retrieval.followup import focus_of
+from retrieval.search import Searcher
 from vraagpunt.settings import Settings
 from vraagpunt.types import Answer, Citation, Hit
 
 NOT_FOUND = "Dat vind ik niet in de documenten van Leerpunt."
-_MIN_SENTENCE = 25
 
 
 @dataclass
@@ -25,18 +23,23 @@ class ScoredSentence:
     text: str
     lexical: float = 0.0
     dense: float = 0.0
+    dense_part: float = 0.0
     score: float = 0.0
 
 
 class ExtractiveAnswerer:
-    """Selects 1-4 sentences from the top hits, keeping their wording, and cites them as [n]."""
+    """Selects 1-4 sentences from the top hits, keeping their wording, and cites them as [n].
+
+    Sentences are scored with the vectors stored at ingest (no embedding at answer time), the
+    index's own stemmed terms weighted by IDF, and the structure: the rank of their passage and, for
+    an FAQ, how well the user's question matches the FAQ question.
+    """
 
     mode = "extractive"
 
-    def __init__(self, settings: Settings, embedder: Embedder, analyzer: DutchAnalyzer | None = None) -> None:
+    def __init__(self, settings: Settings, searcher: Searcher) -> None:
         self._settings = settings
-        self._embedder = embedder
-        self._analyzer = analyzer or DutchAnalyzer()
+        self._searcher = searcher
 
     def stream(self, question: str, hits: Sequence[Hit]) -> Iterator[str | Answer]:
         answer = self.answer(question, hits)
@@ -46,33 +49,51 @@ class ExtractiveAnswerer:
 
     def answer(self, question: str, hits: Sequence[Hit]) -> Answer:
         sentences = self.score_sentences(question, hits)
-        if not sentences or sentences[0].score < self._settings.refusal_threshold:
+        if not sentences or self.confidence(sentences) < self._settings.refusal_threshold:
             return refusal(question, hits)
         chosen = self._select(sentences)
         return compose(question, chosen, mode=self.mode)
 
+    def confidence(self, ranked: Sequence[ScoredSentence]) -> float:
+        """The highest similarity of any candidate sentence to the question.
+
+        Of the signals measured on the evaluation set (sentence and passage similarity, IDF-weighted
+        term coverage, FAQ-question similarity), this one separated unanswerable questions best.
+        """
+        return max(c.dense for c in ranked)
+
     def score_sentences(self, question: str, hits: Sequence[Hit]) -> list[ScoredSentence]:
-        """Every candidate sentence with lexical, dense and structural evidence combined in `score`."""
-        query_terms = set(self._analyzer.analyze(question))
+        """Every candidate sentence with lexical, dense and structural evidence combined in `score`.
+
+        For a rewritten follow-up, the user's own words count as much as the completed question, so
+        the answer is about what was asked now and not about the earlier topic.
+        """
+        searcher = self._searcher
+        questions = [question]
+        focus = focus_of(question)
+        if focus:
+            questions.append(focus)
+        vectors = [searcher.query_vector(q) for q in questions]
+        term_weights = []
+        for q in questions:
+            weights = {t: searcher.idf(t) for t in set(searcher.analyze(q))}
+            term_weights.append((weights, sum(weights.values())))
         candidates: list[ScoredSentence] = []
         for hit in hits:
-            for position, sentence in enumerate(_answer_sentences(hit)):
-                candidates.append(ScoredSentence(hit, position, sentence))
-        if not candidates:
-            return []
-        vectors = self._embedder.embed_passages([c.text for c in candidates])
-        qvec = self._embedder.embed_queries([question])[0]
-        dense = vectors @ qvec
-        for c, sim in zip(candidates, dense):
-            terms = set(self._analyzer.analyze(c.text))
-            c.lexical = len(query_terms & terms) / len(query_terms) if query_terms else 0.0
-            c.dense = float(sim)
-            faq_match = 0.08 if c.hit.chunk.question and c.position <= 1 else 0.0
-            rank_prior = 0.06 / c.hit.rank
-            # e5 cosine similarities live in a narrow band (~0.7-0.9): rescale before mixing.
-            dense_part = float(np.clip((c.dense - 0.75) / 0.15, 0, 1))
-            chunk_part = float(np.clip((c.hit.dense_score - 0.75) / 0.15, 0, 1))
-            c.score = 0.35 * dense_part + 0.3 * c.lexical + 0.2 * chunk_part + faq_match + rank_prior
+            qv = searcher.question_vector(hit.chunk.id)
+            faq = _band(float(qv @ vectors[0])) if qv is not None else 0.0
+            for position, (text, vector) in enumerate(searcher.sentences(hit.chunk.id)):
+                if text.endswith("?"):
+                    continue
+                c = ScoredSentence(hit, position, text)
+                terms = set(searcher.analyze(text))
+                c.dense = float(np.mean([vector @ v for v in vectors]))
+                c.lexical = float(np.mean([sum(w for t, w in weights.items() if t in terms) / total if total else 0.0 for weights, total in term_weights]))
+                # e5 cosine similarities live in a narrow band (~0.75-0.9): rescale before mixing.
+                c.dense_part = _band(c.dense)
+                lead = faq if position <= 1 else 0.0  # an FAQ answer starts right after its question
+                c.score = 0.5 * c.dense_part + 0.3 * c.lexical + 0.2 * lead + 0.2 / hit.rank
+                candidates.append(c)
         candidates.sort(key=lambda c: -c.score)
         return candidates
 
@@ -83,17 +104,21 @@ class ExtractiveAnswerer:
         for c in ranked[1:]:
             if len(chosen) >= self._settings.max_answer_sentences:
                 break
-            same_chunk = c.hit.chunk.id == best.hit.chunk.id and abs(c.position - best.position) <= 2
-            good = c.score >= best.score * (0.8 if same_chunk else 0.9)
+            neighbour = c.hit.chunk.id == best.hit.chunk.id and abs(c.position - best.position) == 1
+            good = c.score >= best.score * (0.5 if neighbour else 0.9)
             if good and len(c.text) <= budget and not _near_duplicate(c, chosen):
                 chosen.append(c)
                 budget -= len(c.text)
         # Coherent order: by source as first cited, then by position in the passage.
-        first_rank = {}
+        first_rank: dict[str, int] = {}
         for c in chosen:
             first_rank.setdefault(c.hit.chunk.id, len(first_rank))
         chosen.sort(key=lambda c: (first_rank[c.hit.chunk.id], c.position))
         return chosen
+
+
+def _band(similarity: float, low: float = 0.75, high: float = 0.9) -> float:
+    return float(np.clip((similarity - low) / (high - low), 0.0, 1.0))
 
 
 def compose(question: str, chosen: Sequence[ScoredSentence], *, mode: str) -> Answer:
@@ -119,17 +144,6 @@ def refusal(question: str, hits: Sequence[Hit], notice: str = "") -> Answer:
         question=question, standalone_question=question, text=NOT_FOUND, refused=True, mode="extractive",
         citations=citations, notice=notice,
     )
-
-
-def _answer_sentences(hit: Hit) -> list[str]:
-    out: list[str] = []
-    for line in hit.chunk.text.split("\n"):
-        if line == hit.chunk.question:
-            continue  # the FAQ question itself answers nothing
-        for sentence in split_sentences(line):
-            if len(sentence) >= _MIN_SENTENCE and not sentence.endswith("?"):
-                out.append(sentence)
-    return out
 
 
 def _near_duplicate(candidate: ScoredSentence, chosen: Sequence[ScoredSentence]) -> bool:

@@ -37,4 +37,14 @@ def standalone_question(question: str, history: Sequence[dict]) -> str:
             topic = earlier
             break
     topic = topic.rstrip(" ?.!")
-    return f"{question.rstrip()} (vervolg op: {topic})"
+    return f"{question.rstrip()}{_MARK}{topic})"
+
+
+_MARK = " (vervolg op: "
+
+
+def focus_of(standalone: str) -> str | None:
+    """For a rewritten follow-up, the user's own words (what the answer must be about); else None."""
+    if standalone.endswith(")") and _MARK in standalone:
+        return standalone.split(_MARK, 1)[0]
+    return None

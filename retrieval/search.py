@@ -7,9 +7,11 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from retrieval.lexical import BM25, DutchAnalyzer, char_ngrams
 from vraagpunt.embedding import Embedder
-from vraagpunt.index import ROLE_CHUNK, ChromaIndex, IndexState
+from vraagpunt.index import ROLE_CHUNK, ROLE_QUESTION, ROLE_SENTENCE, ChromaIndex, IndexEntry, IndexState
 from vraagpunt.settings import Settings
 from vraagpunt.types import Chunk, Hit
 
@@ -36,11 +38,22 @@ class SearchFilter:
 
 
 class _Snapshot:
-    """The chunks of one index generation with their lexical index."""
+    """The chunks of one index generation with their lexical index and their stored small vectors."""
 
-    def __init__(self, state: IndexState, chunks: list[Chunk]) -> None:
+    def __init__(self, state: IndexState, entries: list[tuple[IndexEntry, np.ndarray]]) -> None:
         self.state = state
+        chunks = sorted((e.chunk for e, _ in entries if e.role == ROLE_CHUNK), key=lambda c: (c.source, c.ordinal))
         self.chunks = chunks
+        self.sentences: dict[str, list[tuple[str, np.ndarray]]] = {}
+        self.questions: dict[str, np.ndarray] = {}
+        staged: dict[str, list[tuple[int, str, np.ndarray]]] = {}
+        for entry, vector in entries:
+            if entry.role == ROLE_SENTENCE:  # ids end in -s<position>: back in reading order below
+                staged.setdefault(entry.chunk.id, []).append((int(entry.id.rsplit("-s", 1)[1]), entry.text, vector))
+            elif entry.role == ROLE_QUESTION:
+                self.questions[entry.chunk.id] = vector
+        for chunk_id, items in staged.items():
+            self.sentences[chunk_id] = [(text, vector) for _, text, vector in sorted(items, key=lambda x: x[0])]
         self.by_id = {c.id: i for i, c in enumerate(chunks)}
         vocabulary = Counter(w for c in chunks for w in DutchAnalyzer.words(c.context_text()))
         self.analyzer = DutchAnalyzer(w for w, n in vocabulary.items() if n >= 2)
@@ -62,6 +75,7 @@ class Searcher:
         self._index = index
         self._embedder = embedder
         self._snapshot: _Snapshot | None = None
+        self._query_cache: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
 
     @property
@@ -71,14 +85,39 @@ class Searcher:
     def chunks(self) -> list[Chunk]:
         return list(self._current().chunks)
 
+    def sentences(self, chunk_id: str) -> list[tuple[str, np.ndarray]]:
+        """The answer units of a chunk with their stored vectors, in reading order."""
+        return self._current().sentences.get(chunk_id, [])
+
+    def question_vector(self, chunk_id: str) -> np.ndarray | None:
+        """The stored vector of the FAQ question a chunk answers, if it has one."""
+        return self._current().questions.get(chunk_id)
+
+    def query_vector(self, question: str) -> np.ndarray:
+        """The query embedding, cached: search and answer composition share it."""
+        with self._lock:
+            vector = self._query_cache.get(question)
+        if vector is None:
+            vector = self._embedder.embed_queries([question])[0]
+            with self._lock:
+                if len(self._query_cache) > 256:
+                    self._query_cache.clear()
+                self._query_cache[question] = vector
+        return vector
+
+    def analyze(self, text: str) -> list[str]:
+        """Stemmed lexical terms as the index sees them (compounds split)."""
+        return self._current().analyzer.analyze(text)
+
+    def idf(self, term: str) -> float:
+        return self._current().bm25.idf(term)
+
     def _current(self) -> _Snapshot:
         """The snapshot of the live generation, reloaded when an ingest has swapped it."""
         state = self._index.require(self._embedder.name)
         with self._lock:
             if self._snapshot is None or self._snapshot.state.collection != state.collection:
-                chunks = [e.chunk for e, _ in self._index.entries(state) if e.role == ROLE_CHUNK]
-                chunks.sort(key=lambda c: (c.source, c.ordinal))
-                self._snapshot = _Snapshot(state, chunks)
+                self._snapshot = _Snapshot(state, list(self._index.entries(state, include_embeddings=True)))
             return self._snapshot
 
     def search(self, question: str, k: int | None = None, filter: SearchFilter | None = None) -> list[Hit]:
@@ -88,7 +127,7 @@ class Searcher:
         snap = self._current()
         n = max(self._settings.candidates, k)
 
-        vector = self._embedder.embed_queries([question])[0]
+        vector = self.query_vector(question)
         dense_rank: dict[str, int] = {}
         dense_score: dict[str, float] = {}
         for _entry_id, chunk_id, similarity in self._index.nearest(snap.state, vector, n * 6, filter.where()):

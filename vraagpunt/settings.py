@@ -48,7 +48,8 @@ class Settings:
     llm_model: str = ""
     llm_api_key: str = "not-needed"
     llm_timeout: float = 60.0
-    refusal_threshold: float = 0.5
+    # Minimum cosine similarity of the best sentence (calibrated for multilingual-e5 on evals/).
+    refusal_threshold: float = 0.845
     max_answer_sentences: int = 4
     max_question_chars: int = 1000
     # App.
