@@ -3,25 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 
+from ingest.textclean import split_sentences
 from vraagpunt.types import Block, Chunk, Document
-
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-Ý0-9“‘\"(])")
-
-
-def split_sentences(text: str) -> list[str]:
-    """Split Dutch running text into sentences, keeping abbreviations like "bv." mostly intact."""
-    parts = [p.strip() for p in _SENTENCE_SPLIT.split(text) if p.strip()]
-    merged: list[str] = []
-    for part in parts:
-        if merged and re.search(r"\b(bv|bijv|o\.a|m\.b\.t|i\.p\.v|nl|vb|ca|nr|art|dr|prof|mr|e\.d|enz|t\.e\.m|p)\.$", merged[-1], re.I):
-            merged[-1] += " " + part
-        else:
-            merged.append(part)
-    return merged
-
 
 MIN_UNIT = 40
 

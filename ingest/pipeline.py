@@ -37,6 +37,7 @@ class IngestReport:
     new: int = 0
     unchanged: int = 0
     removed: int = 0
+    embedded: int = 0  # vectors computed in this run (passages, FAQ questions and sentences)
     skipped: list[SkippedFile] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -151,6 +152,7 @@ def ingest(
     report.new = sum(entry.role == ROLE_CHUNK for entry, _ in to_embed)
     report.unchanged = sum(entry.role == ROLE_CHUNK and entry.id in kept for entry, _ in wanted)
     report.removed = len(removed_chunks)
+    report.embedded = len({text for _, text in to_embed})
 
     if reuse and not to_embed and not removed_chunks:
         report.seconds = time.perf_counter() - started

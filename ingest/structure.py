@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ingest.textclean import join_lines
+from ingest.textclean import join_lines, split_sentences
 from vraagpunt.types import Block, Page
 
 _NUMBERED_HEADING = re.compile(r"^(\d{1,2}(?:\.\d{1,2})*)\s*(?:/|\.)?\s+([A-ZÀ-Ý][^.!?]{2,90})$")
@@ -28,6 +28,10 @@ def classify(paragraphs: list[tuple[int, str]], *, faq: bool) -> tuple[list[Page
         if m:  # a heading typeset on the last line of the previous paragraph
             items.append((page, m.group(1)))
             items.append((page, m.group(2)))
+        elif items and _is_question(items[-1][1]) and text.endswith("?"):
+            # An answer that runs into the next question without a paragraph gap: split them.
+            answer, question = _split_trailing_question(text)
+            items.extend((page, part) for part in (answer, question) if part)
         else:
             items.append((page, text))
 
@@ -47,8 +51,21 @@ def classify(paragraphs: list[tuple[int, str]], *, faq: bool) -> tuple[list[Page
     return pages, blocks
 
 
+def _is_question(text: str) -> bool:
+    return text.endswith("?") and len(text) <= 320
+
+
+def _split_trailing_question(text: str) -> tuple[str, str]:
+    """("answer sentences", "trailing question sentences") of a paragraph that ends with a question."""
+    sentences = split_sentences(text)
+    cut = len(sentences)
+    while cut > 0 and sentences[cut - 1].endswith("?"):
+        cut -= 1
+    return " ".join(sentences[:cut]), " ".join(sentences[cut:])
+
+
 def _kind_of(text: str, following: str, faq: bool) -> tuple[str, int]:
-    if text.endswith("?") and len(text) <= 320:
+    if _is_question(text):
         return "question", 0
     m = _NUMBERED_HEADING.match(text)
     if m and len(text) <= 90 and len(following) > len(text):

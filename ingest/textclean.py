@@ -34,3 +34,18 @@ def squash(text: str) -> str:
     """Whitespace-insensitive, punctuation-insensitive form for comparing passages."""
     text = unicodedata.normalize("NFKC", text).lower().replace("\u00ad", "")
     return re.sub(r"[^0-9a-zà-ÿ%€]+", "", text)
+
+
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-Ý0-9“‘\"(])")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split Dutch running text into sentences, keeping abbreviations like "bv." mostly intact."""
+    parts = [p.strip() for p in _SENTENCE_SPLIT.split(text) if p.strip()]
+    merged: list[str] = []
+    for part in parts:
+        if merged and re.search(r"\b(bv|bijv|o\.a|m\.b\.t|i\.p\.v|nl|vb|ca|nr|art|dr|prof|mr|e\.d|enz|t\.e\.m|p)\.$", merged[-1], re.I):
+            merged[-1] += " " + part
+        else:
+            merged.append(part)
+    return merged

@@ -14,6 +14,21 @@ from vraagpunt.settings import Settings
 from vraagpunt.types import Answer, Citation, Hit
 
 NOT_FOUND = "Dat vind ik niet in de documenten van Leerpunt."
+_ASKS_QUANTITY = re.compile(
+    r"\b(hoeveel|hoe ?veel|hoe lang|hoe groot|hoe hoog|wanneer|welke datum|welk jaar|welk bedrag|welk percentage|"
+    r"maximum|maximaal|minimum|minimaal|minstens|hoogste|laagste|budget|bedrag|percentage|deadline)\b",
+    re.IGNORECASE,
+)
+_ANNOUNCES_LIST = re.compile(
+    r":$|\b(twee|drie|vier|vijf|zes|zeven|acht|negen|tien|[2-9]|1\d)\s+(\w+\s+)?"
+    r"(doelen|opdrachten|taken|fasen|stappen|pijlers|elementen|criteria|voorwaarden|rondes|delen|onderdelen|thema's|types|soorten)\b",
+    re.IGNORECASE,
+)
+_QUANTITY = re.compile(
+    r"\d|\b(één|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|twintig|honderd|duizend|miljoen|"
+    r"januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -78,6 +93,8 @@ class ExtractiveAnswerer:
         for q in questions:
             weights = {t: searcher.idf(t) for t in set(searcher.analyze(q))}
             term_weights.append((weights, sum(weights.values())))
+        # "Hoeveel …?", "tot wanneer …?": the answer is a sentence with a number or a date in it.
+        wants_quantity = bool(_ASKS_QUANTITY.search(focus or question))
         candidates: list[ScoredSentence] = []
         for hit in hits:
             qv = searcher.question_vector(hit.chunk.id)
@@ -92,7 +109,8 @@ class ExtractiveAnswerer:
                 # e5 cosine similarities live in a narrow band (~0.75-0.9): rescale before mixing.
                 c.dense_part = _band(c.dense)
                 lead = faq if position <= 1 else 0.0  # an FAQ answer starts right after its question
-                c.score = 0.5 * c.dense_part + 0.3 * c.lexical + 0.2 * lead + 0.2 / hit.rank
+                typed = 0.15 if wants_quantity and _QUANTITY.search(text) else 0.0
+                c.score = 0.5 * c.dense_part + 0.3 * c.lexical + 0.2 * lead + 0.2 / hit.rank + typed
                 candidates.append(c)
         candidates.sort(key=lambda c: -c.score)
         return candidates
@@ -109,6 +127,13 @@ class ExtractiveAnswerer:
             if good and len(c.text) <= budget and not _near_duplicate(c, chosen):
                 chosen.append(c)
                 budget -= len(c.text)
+        # A sentence that announces a list ("drie nieuwe opdrachten", "…:") is incomplete without the next one.
+        by_place = {(c.hit.chunk.id, c.position): c for c in ranked}
+        for c in list(chosen):
+            follower = by_place.get((c.hit.chunk.id, c.position + 1))
+            if follower and follower not in chosen and _ANNOUNCES_LIST.search(c.text) and len(follower.text) <= budget + 200:
+                chosen.append(follower)
+                budget -= len(follower.text)
         # Coherent order: by source as first cited, then by position in the passage.
         first_rank: dict[str, int] = {}
         for c in chosen:

@@ -11,6 +11,10 @@ _ANAPHORA = re.compile(
     r"\b(die|dat|deze|dit|daar\w*|er(?:van|voor|mee|bij|aan|over|in|op)|hier\w*|hun|zo'n|ze|zij|hij|het project|dezelfde)\b",
     re.IGNORECASE,
 )
+_ELLIPSIS = re.compile(
+    r"^\s*(?:en|maar|ook|of)\s+(?:wat\s+)?(bij|voor|in|met|van|op|over|na|tijdens|aan|binnen)\s+(.+?)\s*\??\s*$",
+    re.IGNORECASE,
+)
 _CONTINUATION = re.compile(r"^\s*(en|maar|ook|of|dus|wat als|en als|en wat|hoe zit het|geldt dat)\b", re.IGNORECASE)
 
 
@@ -37,7 +41,23 @@ def standalone_question(question: str, history: Sequence[dict]) -> str:
             topic = earlier
             break
     topic = topic.rstrip(" ?.!")
+    swapped = _swap_ellipsis(question, topic)
+    if swapped:
+        return swapped
     return f"{question.rstrip()}{_MARK}{topic})"
+
+
+def _swap_ellipsis(question: str, previous: str) -> str | None:
+    """'En bij een begeleidingsproject?' after '… aanrekenen bij een valorisatieproject?' asks the same
+    question about something else: replace the earlier phrase that starts with the same preposition."""
+    m = _ELLIPSIS.match(question)
+    if not m:
+        return None
+    preposition, rest = m.group(1).lower(), m.group(2)
+    places = list(re.finditer(rf"\b{preposition}\b", previous, re.IGNORECASE))
+    if not places:
+        return None
+    return f"{previous[: places[-1].start()]}{preposition} {rest}?"
 
 
 _MARK = " (vervolg op: "

@@ -17,6 +17,11 @@ CORPUS = REPO_ROOT / "corpus"
 SEEDS_PDF = REPO_ROOT.parent / "shared" / "seeds-pdf"
 
 
+def pytest_collection_modifyitems(items):
+    """Browser tests last: they show the evaluation report that the evaluation test saved."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _no_network():
     """Outbound connections to anything but loopback fail: tests must not need the internet."""

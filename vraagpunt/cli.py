@@ -93,7 +93,8 @@ def cmd_ingest(args, settings: Settings) -> int:
         bar.close()
     print(
         f"{report.documents} documenten, {report.chunks} passages: {report.new} nieuw, "
-        f"{report.unchanged} ongewijzigd, {report.removed} verwijderd ({report.seconds:.1f} s)."
+        f"{report.unchanged} ongewijzigd, {report.removed} verwijderd; {report.embedded} vectoren berekend "
+        f"({report.seconds:.1f} s)."
     )
     for skipped in report.skipped:
         print(f"Overgeslagen: {skipped.path}: {skipped.reason}")
@@ -124,7 +125,7 @@ def cmd_ask(args, settings: Settings) -> int:
         raise VraagpuntError("Geef een vraag op, of --questions BESTAND.jsonl.")
     assistant = make_assistant(settings)
     if args.questions:
-        for line_no, item in _read_jsonl(args.questions):
+        for line_no, item in list(_read_jsonl(args.questions)):  # a bad line fails before any answer
             answer = assistant.ask(str(item.get("question", "")), item.get("history") or [], _filter(args))
             print(json.dumps(answer_to_dict(answer, id=item.get("id", line_no)), ensure_ascii=False), flush=True)
         return 0
