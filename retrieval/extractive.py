@@ -25,7 +25,7 @@ _ANNOUNCES_LIST = re.compile(
     re.IGNORECASE,
 )
 _QUANTITY = re.compile(
-    r"\d|\b(één|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|twintig|honderd|duizend|miljoen|"
+    r"(?<!\()\d(?!\))|\b(twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|twintig|honderd|duizend|miljoen|"
     r"januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december)\b",
     re.IGNORECASE,
 )
@@ -67,6 +67,10 @@ class ExtractiveAnswerer:
         if not sentences or self.confidence(sentences) < self._settings.refusal_threshold:
             return refusal(question, hits)
         chosen = self._select(sentences)
+        focus = focus_of(question) or question
+        if _ASKS_QUANTITY.search(focus) and not any(_QUANTITY.search(c.text) for c in chosen):
+            # Asked for an amount or a date, found none near the question: not in the documents.
+            return refusal(question, hits)
         return compose(question, chosen, mode=self.mode)
 
     def confidence(self, ranked: Sequence[ScoredSentence]) -> float:
@@ -100,7 +104,7 @@ class ExtractiveAnswerer:
             qv = searcher.question_vector(hit.chunk.id)
             faq = _band(float(qv @ vectors[0])) if qv is not None else 0.0
             for position, (text, vector) in enumerate(searcher.sentences(hit.chunk.id)):
-                if text.endswith("?"):
+                if text.endswith("?") or not _is_prose(text):
                     continue
                 c = ScoredSentence(hit, position, text)
                 terms = set(searcher.analyze(text))
@@ -140,6 +144,13 @@ class ExtractiveAnswerer:
             first_rank.setdefault(c.hit.chunk.id, len(first_rank))
         chosen.sort(key=lambda c: (first_rank[c.hit.chunk.id], c.position))
         return chosen
+
+
+def _is_prose(text: str) -> bool:
+    """A sentence a person can read as an answer, not a run of links or table debris."""
+    without_links = re.sub(r"https?://\S+|www\.\S+", "", text)
+    words = re.findall(r"[^\W\d_]{2,}", without_links)
+    return len(words) >= 4 and len(without_links) >= 0.6 * len(text)
 
 
 def _band(similarity: float, low: float = 0.75, high: float = 0.9) -> float:
