@@ -19,6 +19,7 @@ _ASKS_QUANTITY = re.compile(
     r"maximum|maximaal|minimum|minimaal|minstens|hoogste|laagste|budget|bedrag|percentage|deadline)\b",
     re.IGNORECASE,
 )
+_LINK = re.compile(r"https?://\S+|www\.\S+")
 _ANNOUNCES_LIST = re.compile(
     r":$|\b(twee|drie|vier|vijf|zes|zeven|acht|negen|tien|[2-9]|1\d)\s+(\w+\s+)?"
     r"(doelen|opdrachten|taken|fasen|stappen|pijlers|elementen|criteria|voorwaarden|rondes|delen|onderdelen|thema's|types|soorten)\b",
@@ -68,7 +69,7 @@ class ExtractiveAnswerer:
             return refusal(question, hits)
         chosen = self._select(sentences)
         focus = focus_of(question) or question
-        if _ASKS_QUANTITY.search(focus) and not any(_QUANTITY.search(c.text) for c in chosen):
+        if _ASKS_QUANTITY.search(focus) and not any(_QUANTITY.search(_LINK.sub("", c.text)) for c in chosen):
             # Asked for an amount or a date, found none near the question: not in the documents.
             return refusal(question, hits)
         return compose(question, chosen, mode=self.mode)
@@ -148,7 +149,7 @@ class ExtractiveAnswerer:
 
 def _is_prose(text: str) -> bool:
     """A sentence a person can read as an answer, not a run of links or table debris."""
-    without_links = re.sub(r"https?://\S+|www\.\S+", "", text)
+    without_links = _LINK.sub("", text)
     words = re.findall(r"[^\W\d_]{2,}", without_links)
     return len(words) >= 4 and len(without_links) >= 0.6 * len(text)
 
