@@ -39,7 +39,6 @@ class ScoredSentence:
     text: str
     lexical: float = 0.0
     dense: float = 0.0
-    dense_part: float = 0.0
     score: float = 0.0
 
 
@@ -68,8 +67,7 @@ class ExtractiveAnswerer:
         if not sentences or self.confidence(sentences) < self._settings.refusal_threshold:
             return refusal(question, hits)
         chosen = self._select(sentences)
-        focus = focus_of(question) or question
-        if _ASKS_QUANTITY.search(focus) and not any(_QUANTITY.search(_LINK.sub("", c.text)) for c in chosen):
+        if _asks_quantity(question) and not any(_QUANTITY.search(_LINK.sub("", c.text)) for c in chosen):
             # Asked for an amount or a date, found none near the question: not in the documents.
             return refusal(question, hits)
         return compose(question, chosen, mode=self.mode)
@@ -88,34 +86,33 @@ class ExtractiveAnswerer:
         For a rewritten follow-up, the user's own words count as much as the completed question, so
         the answer is about what was asked now and not about the earlier topic.
         """
-        searcher = self._searcher
+        snap = self._searcher.snapshot()
         questions = [question]
         focus = focus_of(question)
         if focus:
             questions.append(focus)
-        vectors = [searcher.query_vector(q) for q in questions]
+        vectors = [self._searcher.query_vector(q) for q in questions]
         term_weights = []
         for q in questions:
-            weights = {t: searcher.idf(t) for t in set(searcher.analyze(q))}
+            weights = {t: snap.bm25.idf(t) for t in set(snap.analyzer.analyze(q))}
             term_weights.append((weights, sum(weights.values())))
         # "Hoeveel …?", "tot wanneer …?": the answer is a sentence with a number or a date in it.
-        wants_quantity = bool(_ASKS_QUANTITY.search(focus or question))
+        wants_quantity = _asks_quantity(question)
         candidates: list[ScoredSentence] = []
         for hit in hits:
-            qv = searcher.question_vector(hit.chunk.id)
+            qv = snap.question_vector(hit.chunk.id)
             faq = _band(float(qv @ vectors[0])) if qv is not None else 0.0
-            for position, (text, vector) in enumerate(searcher.sentences(hit.chunk.id)):
+            for position, (text, vector) in enumerate(snap.sentences(hit.chunk.id)):
                 if text.endswith("?") or not _is_prose(text):
                     continue
                 c = ScoredSentence(hit, position, text)
-                terms = set(searcher.analyze(text))
+                terms = set(snap.analyzer.analyze(text))
                 c.dense = float(np.mean([vector @ v for v in vectors]))
                 c.lexical = float(np.mean([sum(w for t, w in weights.items() if t in terms) / total if total else 0.0 for weights, total in term_weights]))
-                # e5 cosine similarities live in a narrow band (~0.75-0.9): rescale before mixing.
-                c.dense_part = _band(c.dense)
                 lead = faq if position <= 1 else 0.0  # an FAQ answer starts right after its question
                 typed = 0.15 if wants_quantity and _QUANTITY.search(text) else 0.0
-                c.score = 0.5 * c.dense_part + 0.3 * c.lexical + 0.2 * lead + 0.2 / hit.rank + typed
+                # e5 cosine similarities live in a narrow band (~0.75-0.9): rescale before mixing.
+                c.score = 0.5 * _band(c.dense) + 0.3 * c.lexical + 0.2 * lead + 0.2 / hit.rank + typed
                 candidates.append(c)
         candidates.sort(key=lambda c: -c.score)
         return candidates
@@ -145,6 +142,11 @@ class ExtractiveAnswerer:
             first_rank.setdefault(c.hit.chunk.id, len(first_rank))
         chosen.sort(key=lambda c: (first_rank[c.hit.chunk.id], c.position))
         return chosen
+
+
+def _asks_quantity(question: str) -> bool:
+    """Whether the user's own words ask for an amount or a date."""
+    return bool(_ASKS_QUANTITY.search(focus_of(question) or question))
 
 
 def _is_prose(text: str) -> bool:

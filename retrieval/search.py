@@ -37,14 +37,14 @@ class SearchFilter:
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
-class _Snapshot:
+class IndexSnapshot:
     """The chunks of one index generation with their lexical index and their stored small vectors."""
 
     def __init__(self, state: IndexState, entries: list[tuple[IndexEntry, np.ndarray]]) -> None:
         self.state = state
         chunks = sorted((e.chunk for e, _ in entries if e.role == ROLE_CHUNK), key=lambda c: (c.source, c.ordinal))
         self.chunks = chunks
-        self.sentences: dict[str, list[tuple[str, np.ndarray]]] = {}
+        self.sentence_vectors: dict[str, list[tuple[str, np.ndarray]]] = {}
         self.questions: dict[str, np.ndarray] = {}
         staged: dict[str, list[tuple[int, str, np.ndarray]]] = {}
         for entry, vector in entries:
@@ -53,12 +53,20 @@ class _Snapshot:
             elif entry.role == ROLE_QUESTION:
                 self.questions[entry.chunk.id] = vector
         for chunk_id, items in staged.items():
-            self.sentences[chunk_id] = [(text, vector) for _, text, vector in sorted(items, key=lambda x: x[0])]
+            self.sentence_vectors[chunk_id] = [(text, vector) for _, text, vector in sorted(items, key=lambda x: x[0])]
         self.by_id = {c.id: i for i, c in enumerate(chunks)}
         vocabulary = Counter(w for c in chunks for w in DutchAnalyzer.words(c.context_text()))
         self.analyzer = DutchAnalyzer(w for w, n in vocabulary.items() if n >= 2)
         self.bm25 = BM25([self._terms(c) for c in chunks])
         self.ngrams = BM25([char_ngrams(c.context_text()) for c in chunks])
+
+    def sentences(self, chunk_id: str) -> list[tuple[str, np.ndarray]]:
+        """The answer units of a chunk with their stored vectors, in reading order."""
+        return self.sentence_vectors.get(chunk_id, [])
+
+    def question_vector(self, chunk_id: str) -> np.ndarray | None:
+        """The stored vector of the FAQ question a chunk answers, if it has one."""
+        return self.questions.get(chunk_id)
 
     def _terms(self, chunk: Chunk) -> list[str]:
         terms = self.analyzer.analyze(chunk.context_text())
@@ -74,7 +82,7 @@ class Searcher:
         self._settings = settings
         self._index = index
         self._embedder = embedder
-        self._snapshot: _Snapshot | None = None
+        self._snapshot: IndexSnapshot | None = None
         self._query_cache: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
 
@@ -83,15 +91,7 @@ class Searcher:
         return self._embedder
 
     def chunks(self) -> list[Chunk]:
-        return list(self._current().chunks)
-
-    def sentences(self, chunk_id: str) -> list[tuple[str, np.ndarray]]:
-        """The answer units of a chunk with their stored vectors, in reading order."""
-        return self._current().sentences.get(chunk_id, [])
-
-    def question_vector(self, chunk_id: str) -> np.ndarray | None:
-        """The stored vector of the FAQ question a chunk answers, if it has one."""
-        return self._current().questions.get(chunk_id)
+        return list(self.snapshot().chunks)
 
     def query_vector(self, question: str) -> np.ndarray:
         """The query embedding, cached: search and answer composition share it."""
@@ -105,26 +105,22 @@ class Searcher:
                 self._query_cache[question] = vector
         return vector
 
-    def analyze(self, text: str) -> list[str]:
-        """Stemmed lexical terms as the index sees them (compounds split)."""
-        return self._current().analyzer.analyze(text)
+    def snapshot(self) -> IndexSnapshot:
+        """The live generation's chunks, lexical index and stored small vectors.
 
-    def idf(self, term: str) -> float:
-        return self._current().bm25.idf(term)
-
-    def _current(self) -> _Snapshot:
-        """The snapshot of the live generation, reloaded when an ingest has swapped it."""
+        Take it once per question: each call asks the index which generation is live.
+        """
         state = self._index.require(self._embedder.name)
         with self._lock:
             if self._snapshot is None or self._snapshot.state.collection != state.collection:
-                self._snapshot = _Snapshot(state, list(self._index.entries(state, include_embeddings=True)))
+                self._snapshot = IndexSnapshot(state, list(self._index.entries(state, include_embeddings=True)))
             return self._snapshot
 
     def search(self, question: str, k: int | None = None, filter: SearchFilter | None = None) -> list[Hit]:
         """The k best chunks for a question, fused from dense and lexical rankings."""
         k = k or self._settings.top_k
         filter = filter or SearchFilter()
-        snap = self._current()
+        snap = self.snapshot()
         n = max(self._settings.candidates, k)
 
         vector = self.query_vector(question)
@@ -161,7 +157,7 @@ class Searcher:
         ]
 
 
-def _ranking(snap: _Snapshot, scores: dict[int, float], filter: SearchFilter, n: int) -> tuple[dict[str, int], dict[str, float]]:
+def _ranking(snap: IndexSnapshot, scores: dict[int, float], filter: SearchFilter, n: int) -> tuple[dict[str, int], dict[str, float]]:
     """The n best-scoring allowed chunks as {chunk id: rank} and {chunk id: score}."""
     ranked = sorted(((v, i) for i, v in scores.items() if filter.allows(snap.chunks[i])), key=lambda x: (-x[0], x[1]))[:n]
     return ({snap.chunks[i].id: r + 1 for r, (_, i) in enumerate(ranked)}, {snap.chunks[i].id: v for v, i in ranked})
