@@ -90,6 +90,9 @@ def chunk_document(doc: Document, *, size: int, overlap: int) -> list[Chunk]:
             current.question = block.text
             current.pieces.append(_Piece(block.text, block.page, block.start, block.end))
             continue
+        if block.answers:  # a numbered answer: a new Q&A whose question stands elsewhere
+            flush()
+            current.question = block.answers
         for piece in _pieces(block, size):
             if current.pieces and current.size() + len(piece.text) > size and _has_body(current):
                 carried = _tail(current, overlap)

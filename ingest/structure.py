@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from ingest.textclean import join_lines, split_sentences
 from vraagpunt.types import Block, Page
@@ -24,14 +25,25 @@ def classify(paragraphs: list[tuple[int, str]], *, faq: bool) -> tuple[list[Page
         text = join_lines(raw)
         if not text:
             continue
+        if faq and items and _continues_question(items[-1], page, text):
+            # A question broken by a page break: its start is the unfinished sentence on the page before.
+            prev_page, prev = items.pop()
+            head, tail = _split_unfinished(prev)
+            if head:
+                items.append((prev_page, head))
+            text = f"{tail} {text}".strip()
         m = _TRAILING_HEADING.match(text)
+        after_question = bool(items) and _is_question(items[-1][1])
         if m:  # a heading typeset on the last line of the previous paragraph
             items.append((page, m.group(1)))
             items.append((page, m.group(2)))
-        elif items and _is_question(items[-1][1]) and text.endswith("?"):
+        elif text.endswith("?") and (after_question or (faq and not _is_question(text))):
             # An answer that runs into the next question without a paragraph gap: split them.
             answer, question = _split_trailing_question(text)
             items.extend((page, part) for part in (answer, question) if part)
+        elif faq and items and not after_question and (split := _split_leading_question(text)):
+            # A question typeset as the first sentences of its answer's paragraph.
+            items.extend((page, part) for part in split)
         else:
             items.append((page, text))
 
@@ -47,12 +59,73 @@ def classify(paragraphs: list[tuple[int, str]], *, faq: bool) -> tuple[list[Page
         page_parts.setdefault(page, []).append(text)
         page_len[page] = start + len(text)
         blocks.append(Block(kind=kind, text=text, page=page, start=start, end=start + len(text), level=level))
+    if faq:
+        _link_numbered_answers(blocks)
     pages = [Page(number=p, text="\n\n".join(parts)) for p, parts in sorted(page_parts.items())]
     return pages, blocks
 
 
+_NUMBER = re.compile(r"^(\d{1,2})(?:\s*-\s*(\d{1,2}))?\.\s*")
+
+
+def _link_numbered_answers(blocks: list[Block]) -> None:
+    """Numbered questions answered further on ("1-3. …", "4. …"): give each answer its questions.
+
+    A press Q&A can list its questions 1..n first (each after a numbered context line) and answer
+    them later under the same numbers. The answer paragraph then carries the question text(s) in
+    `answers`, so its chunk is indexed under its question like an answer that follows its question.
+    """
+    asked: dict[int, int] = {}  # question number -> index of its question block
+    answered: set[int] = set()
+    for i, block in enumerate(blocks):
+        m = _NUMBER.match(block.text)
+        if not m:
+            continue
+        first, last = int(m.group(1)), int(m.group(2) or m.group(1))
+        following = blocks[i + 1] if i + 1 < len(blocks) else None
+        if first not in asked and following is not None and following.kind == "question":
+            asked[first] = i + 1
+        elif block.kind == "paragraph" and all(n in asked for n in range(first, last + 1)):
+            numbers = range(first, last + 1)
+            blocks[i] = replace(block, answers=" ".join(blocks[asked[n]].text for n in numbers))
+            answered.update(asked[n] for n in numbers)
+    for i in answered:  # the list of questions is running text now: its answers carry the questions
+        blocks[i] = replace(blocks[i], kind="paragraph")
+
+
 def _is_question(text: str) -> bool:
     return text.endswith("?") and len(text) <= 320
+
+
+def _continues_question(previous: tuple[int, str], page: int, text: str) -> bool:
+    """A paragraph that opens a page in lower case and ends a question continues the page before."""
+    prev_page, prev = previous
+    return page > prev_page and text[:1].islower() and text.endswith("?") and not prev.endswith(_SENTENCE_END + ("?",))
+
+
+def _split_unfinished(text: str) -> tuple[str, str]:
+    """("finished sentences", "unfinished last sentence") of a paragraph cut off by a page break."""
+    sentences = split_sentences(text)
+    return " ".join(sentences[:-1]), sentences[-1] if sentences else ""
+
+
+def _split_leading_question(text: str) -> tuple[str, str] | None:
+    """("question", "answer") when a paragraph opens with a question and goes on with its answer.
+
+    The question is the run of sentences up to the last "?" within the first 320 characters; what
+    follows must be plain answer text (no further questions) of some length.
+    """
+    sentences = split_sentences(text)
+    cut = 0
+    for i, sentence in enumerate(sentences):
+        if len(" ".join(sentences[: i + 1])) > 320:
+            break
+        if sentence.endswith("?"):
+            cut = i + 1
+    rest = sentences[cut:]
+    if not cut or not rest or any(s.endswith("?") for s in rest) or len(" ".join(rest)) < 80:
+        return None
+    return " ".join(sentences[:cut]), " ".join(rest)
 
 
 def _split_trailing_question(text: str) -> tuple[str, str]:

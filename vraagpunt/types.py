@@ -23,6 +23,7 @@ class Block:
     start: int  # character offsets in the cleaned page text
     end: int
     level: int = 0  # heading depth, 1 = top
+    answers: str = ""  # for an answer typeset away from its question: the question(s) it answers
 
 
 @dataclass

@@ -58,6 +58,35 @@ def test_faq_questions_stay_with_their_answers():
     assert len(questions) >= 30
 
 
+def test_faq_questions_hidden_in_paragraphs_are_recovered():
+    doc = _load("valorisatieprojecten-qa-infosessie-2025.pdf")
+    questions = [b.text for b in doc.blocks if b.kind == "question"]
+    # Typeset at the end of the previous answer's paragraph.
+    assert "Kan een nascholing onderdeel zijn van het product binnen een valorisatieproject?" in questions
+    # Typeset as the first sentence of its own answer's paragraph.
+    assert any(q.startswith("Als je indient met een consortium, gaat het budget dan naar één partner") for q in questions)
+    # Broken by a page break: the start of the question is on the page before.
+    assert any(q.startswith("Wat met projecten vanuit de Vlaamse Overheid") and q.endswith("Komen deze wel nog in aanmerking?") for q in questions)
+    # Answers are not mistaken for questions.
+    assert not any(q.startswith("In deze oproep is er €150.000") for q in questions)
+    chunks = chunk_document(doc, size=1100, overlap=150)
+    nascholing = [c for c in chunks if "Een betalende nascholing is geen mogelijkheid" in c.text]
+    assert nascholing and nascholing[0].question.startswith("Kan een nascholing")
+
+
+def test_numbered_answers_get_their_numbered_questions():
+    # The press Q&A lists questions 1-4 first and answers them further on as "1-3." and "4.".
+    doc = _load("extra-middelen-zorg-op-school.pdf")
+    chunks = chunk_document(doc, size=1100, overlap=150)
+    answer = next(c for c in chunks if c.text.startswith("1-3."))
+    assert "Zal Leerpunt actief op scholen aanwezig zijn?" in answer.question
+    assert "Zijn daar specifieke onderzoeksthema’s voor bepaald?" in answer.question
+    toolkits = next(c for c in chunks if c.text.startswith("4. Momenteel zijn er twee toolkits"))
+    assert toolkits.question.startswith("Hoe moeten we die twee toolkits lezen")
+    # The list of questions itself is no answer: no chunk holds only a question.
+    assert all(c.text.strip() != c.question for c in chunks)
+
+
 def test_chunk_ids_are_stable_and_offsets_point_into_the_page():
     doc = _load("extra-middelen-zorg-op-school.pdf")
     first = chunk_document(doc, size=1100, overlap=150)
