@@ -1,4 +1,4 @@
-"""Hybrid search: dense vectors from the index fused with Dutch BM25 by weighted reciprocal rank."""
+"""Hybrid search: dense vectors from the index fused with Dutch BM25 by weighted, standardised scores."""
 
 from __future__ import annotations
 
@@ -124,23 +124,26 @@ class Searcher:
         n = max(self._settings.candidates, k)
 
         vector = self.query_vector(question)
-        dense_rank: dict[str, int] = {}
-        dense_score: dict[str, float] = {}
-        for _entry_id, chunk_id, similarity in self._index.nearest(snap.state, vector, n * 6, filter.where()):
-            if chunk_id not in snap.by_id:
-                continue
-            if chunk_id not in dense_rank:
-                dense_rank[chunk_id] = len(dense_rank) + 1
-                dense_score[chunk_id] = similarity
-            else:
-                dense_score[chunk_id] = max(dense_score[chunk_id], similarity)
+        where = filter.where()
+        chunk_sim = self._nearest(snap, vector, ROLE_CHUNK, n, where)
+        sentence_sim = self._nearest(snap, vector, ROLE_SENTENCE, n * 4, where)
+        question_sim = self._nearest(snap, vector, ROLE_QUESTION, n, where)
+        dense_score = {cid: max(d.get(cid, -1.0) for d in (chunk_sim, sentence_sim, question_sim)) for cid in
+                       chunk_sim.keys() | sentence_sim.keys() | question_sim.keys()}
+        dense_rank = _ranks(dense_score)
 
         lexical_rank, lexical_score = _ranking(snap, snap.bm25.scores(snap.analyzer.analyze(question)), filter, n)
-        ngram_rank, _ = _ranking(snap, snap.ngrams.scores(char_ngrams(question)), filter, n)
+        _, ngram_score = _ranking(snap, snap.ngrams.scores(char_ngrams(question)), filter, n)
 
         s = self._settings
-        fused = fuse_ranks(
-            [(s.dense_weight, dense_rank), (s.lexical_weight, lexical_rank), (s.ngram_weight, ngram_rank)], s.rrf_k
+        fused = fuse_scores(
+            [
+                (s.dense_weight, chunk_sim),
+                (s.sentence_weight, sentence_sim),
+                (s.question_weight, question_sim),
+                (s.lexical_weight, lexical_score),
+                (s.ngram_weight, ngram_score),
+            ]
         )
         order = sorted(fused, key=lambda cid: (-fused[cid], snap.by_id[cid]))[:k]
         return [
@@ -156,6 +159,20 @@ class Searcher:
             for rank, cid in enumerate(order, start=1)
         ]
 
+    def _nearest(self, snap: IndexSnapshot, vector: np.ndarray, role: str, n: int, where: dict | None) -> dict[str, float]:
+        """{chunk id: best cosine similarity} over the n nearest entries of one role."""
+        clause = {"role": role}
+        found = self._index.nearest(snap.state, vector, n, {"$and": [clause, where]} if where else clause)
+        best: dict[str, float] = {}
+        for _entry_id, chunk_id, similarity in found:
+            if chunk_id in snap.by_id and similarity > best.get(chunk_id, -2.0):
+                best[chunk_id] = similarity
+        return best
+
+
+def _ranks(scores: dict[str, float]) -> dict[str, int]:
+    return {cid: r for r, cid in enumerate(sorted(scores, key=lambda c: -scores[c]), start=1)}
+
 
 def _ranking(snap: IndexSnapshot, scores: dict[int, float], filter: SearchFilter, n: int) -> tuple[dict[str, int], dict[str, float]]:
     """The n best-scoring allowed chunks as {chunk id: rank} and {chunk id: score}."""
@@ -163,10 +180,21 @@ def _ranking(snap: IndexSnapshot, scores: dict[int, float], filter: SearchFilter
     return ({snap.chunks[i].id: r + 1 for r, (_, i) in enumerate(ranked)}, {snap.chunks[i].id: v for v, i in ranked})
 
 
-def fuse_ranks(rankings: Sequence[tuple[float, dict[str, int]]], k: int) -> dict[str, float]:
-    """Weighted reciprocal rank fusion of several rankings (weight, {id: rank})."""
+def fuse_scores(signals: Sequence[tuple[float, dict[str, float]]]) -> dict[str, float]:
+    """Weighted sum of standardised scores (each signal's z-score over the candidates it returned).
+
+    Unlike reciprocal rank fusion this keeps the margins: a passage far ahead on one signal stays
+    ahead. A candidate missing from a signal gets that signal's lowest returned score.
+    """
     fused: dict[str, float] = {}
-    for weight, ranking in rankings:
-        for key, r in ranking.items():
-            fused[key] = fused.get(key, 0.0) + weight / (k + r)
+    keys = set().union(*(scores.keys() for _, scores in signals))
+    for weight, scores in signals:
+        if not weight or len(scores) < 2:
+            continue
+        values = np.fromiter(scores.values(), dtype=float)
+        mean, std, floor = float(values.mean()), float(values.std()) or 1.0, float(values.min())
+        for key in keys:
+            fused[key] = fused.get(key, 0.0) + weight * (scores.get(key, floor) - mean) / std
+    if not fused:  # every signal empty or weightless: keep whatever was found, in a stable order
+        fused = dict.fromkeys(keys, 0.0)
     return fused

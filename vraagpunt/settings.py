@@ -38,10 +38,12 @@ class Settings:
     # Retrieval.
     top_k: int = 5
     candidates: int = 40
-    dense_weight: float = 1.0
-    lexical_weight: float = 1.0
+    # Fusion weights of the standardised signals (see retrieval/search.py, evals/README.md).
+    dense_weight: float = 1.0  # passage vectors (title and section prepended)
+    sentence_weight: float = 1.0  # the passage's best sentence vector (small-to-big)
+    question_weight: float = 0.0  # the FAQ question's vector
+    lexical_weight: float = 1.0  # Dutch BM25
     ngram_weight: float = 0.5  # character 4-grams: typos and unsplit compounds
-    rrf_k: int = 60
     # Answers: "extractive" (default, local) or "llm" (any OpenAI-compatible endpoint).
     answerer: str = "extractive"
     llm_base_url: str = ""

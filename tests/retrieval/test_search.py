@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from retrieval.lexical import DutchAnalyzer
-from retrieval.search import SearchFilter
+from retrieval.search import SearchFilter, fuse_scores
 
 PARAPHRASES = [
     ("hoeveel overhead mag ik rekenen?", "maximum van 10% overhead"),
@@ -43,3 +43,26 @@ def test_compounds_are_split_with_corpus_vocabulary():
     assert analyzer.split_compound("onderwijsonderzoek") == ["onderwijs", "onderzoek"]
     assert set(analyzer.analyze("overhead")) <= set(analyzer.analyze("overheadkosten"))
     assert "de" not in analyzer.analyze("de kosten van het project")
+
+
+def test_score_fusion_keeps_margins_that_rank_fusion_loses():
+    # "a" wins the dense signal by a wide margin and is only just behind on the lexical one; with
+    # reciprocal ranks "a" and "b" would tie, standardised scores keep "a" ahead.
+    dense = {"a": 0.95, "b": 0.80, "c": 0.79, "d": 0.78}
+    lexical = {"b": 10.0, "a": 9.8, "c": 2.0, "d": 1.0}
+    fused = fuse_scores([(1.0, dense), (1.0, lexical)])
+    assert max(fused, key=fused.get) == "a"
+    assert fused["d"] == min(fused.values())
+    # A candidate one signal did not return gets that signal's floor, not a free pass.
+    fused = fuse_scores([(1.0, {"a": 0.9, "b": 0.8}), (1.0, {"c": 5.0, "a": 4.0, "b": 1.0})])
+    assert fused["c"] > fused["b"]
+    # A weight of zero switches a signal off.
+    assert fuse_scores([(0.0, dense), (1.0, lexical)])["b"] > fuse_scores([(0.0, dense), (1.0, lexical)])["a"]
+
+
+def test_each_dense_role_is_searched_on_its_own(assistant):
+    # The answer to a question typed like the FAQ's own question is found through its passage and
+    # sentence vectors even though the question vector has no weight by default.
+    hits = assistant.searcher.search("kunnen partners van buiten Vlaanderen in het consortium?", k=5)
+    assert any("Dat kan inderdaad" in h.chunk.text for h in hits), [h.chunk.text[:80] for h in hits]
+    assert hits[0].dense_score > 0.7
