@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from retrieval.followup import focus_of
+from retrieval.lexical import DUTCH_STOPWORDS, DutchAnalyzer
 from retrieval.search import Searcher
 from vraagpunt.settings import Settings
 from vraagpunt.types import Answer, Citation, Hit
@@ -67,8 +68,9 @@ class ExtractiveAnswerer:
         if not sentences or self.confidence(sentences) < self._settings.refusal_threshold:
             return refusal(question, hits)
         chosen = self._select(sentences)
-        if _asks_quantity(question) and not any(_QUANTITY.search(_LINK.sub("", c.text)) for c in chosen):
-            # Asked for an amount or a date, found none near the question: not in the documents.
+        if not fills_slot(question, [c.text for c in chosen], self._searcher.snapshot().analyzer):
+            # Asked for an amount, a price, a date or a named thing, and the chosen sentences hold
+            # none: the passages are about the topic but do not say it.
             return refusal(question, hits)
         return compose(question, chosen, mode=self.mode)
 
@@ -142,6 +144,77 @@ class ExtractiveAnswerer:
             first_rank.setdefault(c.hit.chunk.id, len(first_rank))
         chosen.sort(key=lambda c: (first_rank[c.hit.chunk.id], c.position))
         return chosen
+
+
+def fills_slot(question: str, sentences: Sequence[str], analyzer: DutchAnalyzer) -> bool:
+    """Whether the chosen sentences hold the kind of thing the question asks for.
+
+    "Hoeveel …" needs a figure (or "geen limiet"), "wat kost …" an amount or "gratis", "tot
+    wanneer …" a date, and "hoeveel aanvragen …" the thing counted by name (stem, compound part or a
+    long common prefix). Links do not count: their digits are no figures.
+    """
+    asked = focus_of(question) or question
+    joined = " ".join(_LINK.sub("", s) for s in sentences)
+    if _asks_quantity(question) and not (_QUANTITY.search(joined) or _NO_LIMIT.search(joined)):
+        return False
+    if _ASKS_PRICE.search(asked) and not _MONEY.search(joined):
+        return False
+    if _ASKS_DATE.search(asked) and not _DATE.search(joined):
+        return False
+    head = _asked_head(asked)
+    if not head:
+        return True
+    if head.lower() in _PRICE_VERBS:  # "hoeveel kost een parkeerkaart": the thing priced must be named
+        after = [w for w in re.findall(r"[\w-]+", asked[asked.lower().find(head.lower()) + len(head):])
+                 if w.lower() not in DUTCH_STOPWORDS]
+        head = after[0] if after else ""
+        if not head:
+            return True
+    if head.lower() in _MONEY_WORDS:
+        return bool(_MONEY.search(joined))
+    if head.lower() in _PERCENT_WORDS:
+        return "%" in joined or "procent" in joined.lower()
+    wanted = set(analyzer.analyze(head))
+    return not wanted or bool(wanted & set(analyzer.analyze(joined))) or _shares_prefix(head, joined)
+
+
+_NO_LIMIT = re.compile(r"\b(geen (limiet|maximum|minimum|grens|beperking|regels)|onbeperkt|niet (nodig|noodzakelijk|verplicht)|volledig vrij)\b", re.IGNORECASE)
+_ASKS_PRICE = re.compile(r"\b(wat kost|wat kosten|hoeveel kost|hoeveel kosten|kostprijs|prijs|hoeveel betaal|wat betaal)", re.IGNORECASE)
+_MONEY = re.compile(r"€|\beuro\b|\beur\b|\bgratis\b|kosteloos|betaling|betalend", re.IGNORECASE)
+_ASKS_DATE = re.compile(r"\b(tot wanneer|sinds wanneer|vanaf wanneer|welke datum|op welke dag|welk jaar|deadline|uiterste datum)\b", re.IGNORECASE)
+_DATE = re.compile(
+    r"\b(19|20)\d\d\b|\b\d{1,2}[/-]\d{1,2}\b|\b(januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|"
+    r"november|december|voorjaar|najaar|zomer|winter|schooljaar)\b",
+    re.IGNORECASE,
+)
+# "hoeveel aanvragen": the word after "hoeveel" names what is counted. ("Welke taken" is answered by
+# naming the tasks, often without the word "taken": no such check there.)
+_HEAD = re.compile(r"\b(?:hoeveel)\s+(?:(?:eigen|extra|andere|nieuwe|verschillende|soort|type)\s+)?([\w-]{3,})", re.IGNORECASE)
+
+
+_MONEY_WORDS = frozenset({"geld", "bedrag", "budget", "subsidie", "middelen", "euro", "financiering"})
+_PERCENT_WORDS = frozenset({"procent", "percent", "percentage"})
+_PRICE_VERBS = frozenset({"kost", "kosten", "betaal", "betaalt", "betalen", "bedraagt"})
+_ADJECTIVE_ENDINGS = ("nde", "ste", "ige", "ele", "lijke", "ische")
+
+
+def _asked_head(question: str) -> str:
+    """The noun after "hoeveel": "hoeveel bestaande scholen" -> "scholen" (an adjective is skipped)."""
+    m = _HEAD.search(question)
+    if not m:
+        return ""
+    word = m.group(1)
+    after = question[m.end():].split()
+    if word.lower().endswith(_ADJECTIVE_ENDINGS) and after and after[0].isalpha() and after[0].lower() not in DUTCH_STOPWORDS:
+        return after[0]
+    return word
+
+
+def _shares_prefix(head: str, text: str, n: int = 5) -> bool:
+    """"netwerk" ~ "Network", "AI-chatbot" ~ "chatbot": a long common prefix with some word."""
+    parts = [p.lower() for p in re.split(r"[-\s]", head) if len(p) >= n]
+    words = {w.lower()[:n] for w in re.findall(r"\w+", text) if len(w) >= n}
+    return any(p[:n] in words for p in parts)
 
 
 def _asks_quantity(question: str) -> bool:

@@ -10,7 +10,8 @@ import re
 import pytest
 
 from retrieval.assistant import EMPTY_QUESTION, TRUNCATED
-from retrieval.extractive import NOT_FOUND
+from retrieval.extractive import NOT_FOUND, fills_slot
+from retrieval.lexical import DutchAnalyzer
 
 IN_CORPUS = [
     ("Mag ik indirecte kosten zoals overhead meerekenen in de begroting van een valorisatieproject?", "10%"),
@@ -128,3 +129,35 @@ def test_hostile_input_gets_a_calm_answer(assistant):
         assert answer.text == NOT_FOUND
     else:
         assert answer.citations and cited_sentences(answer.text)
+
+
+def test_answer_must_hold_what_the_question_asks_for():
+    analyzer = DutchAnalyzer(["werking", "subsidie", "kennis", "basis"])
+    budget = ["In deze oproep is er €150.000 voorzien voor valorisatieprojecten."]
+    # An amount is there, but not of the thing asked about.
+    assert not fills_slot("Hoeveel cofinanciering moeten we inbrengen?", budget, analyzer)
+    assert fills_slot("Hoeveel budget is er voorzien?", budget, analyzer)
+    # A price question needs money (or "gratis"); a date question a date, not just any number.
+    assert not fills_slot("Wat kost een toolkit?", ["De toolkit beschrijft 39 aanpakken."], analyzer)
+    assert fills_slot("Wat kost een toolkit?", ["De toolkits zijn gratis te raadplegen."], analyzer)
+    assert not fills_slot("Tot wanneer kan ik indienen?", ["Elk project kan €30.000 aanvragen."], analyzer)
+    assert fills_slot("Tot wanneer loopt het?", ["Het project loopt tot en met 30 juni 2026."], analyzer)
+    # "Geen limiet" answers a "how many" question; a link's digits are no figure.
+    assert fills_slot("Hoeveel aanvragen mag je indienen?", ["In principe zit er geen limiet op het aantal aanvragen."], analyzer)
+    assert not fills_slot("Hoeveel aanvragen mag je indienen?", ["Lees meer op https://leerpunt.be/oproep-2025"], analyzer)
+    # The head noun is matched by stem, by compound part and by a long common prefix.
+    assert fills_slot("Hoeveel subsidie krijgt Leerpunt?", ["Een werkingssubsidie van 2.000.000 euro."], analyzer)
+    assert fills_slot("Hoeveel bestaande kennisclips zijn er?", ["Er zijn vijf kennisclips over het model."], analyzer)
+    assert fills_slot("Hoeveel cursussen zijn er?", ["Het cursusaanbod telt 500 titels."], analyzer)
+    # "Hoeveel kost X": X must be named, an amount for something else is no answer.
+    assert not fills_slot("Hoeveel kost een parkeerkaart?", ["Een schoolabonnement kost €399."], analyzer)
+    assert fills_slot("Hoeveel kost een schoolabonnement?", ["Een schoolabonnement kost €399."], analyzer)
+    assert not fills_slot("Hoeveel vakantiedagen krijgen medewerkers?", ["Er waren 21 medewerkers in dienst."], analyzer)
+    # "Welke taken …" is answered by naming the tasks, not by the word "taken".
+    assert fills_slot("Welke nieuwe taken kreeg Leerpunt?", ["Leerpunt kreeg de opdracht kwaliteitslabels te ontwikkelen."], analyzer)
+
+
+def test_question_about_something_the_documents_do_not_name_is_refused(assistant):
+    answer = assistant.ask("Hoeveel vakantiedagen krijgen de medewerkers van Leerpunt?")
+    assert answer.refused, answer.text
+    assert answer.text == NOT_FOUND
