@@ -117,8 +117,10 @@ def _split_leading_question(text: str) -> tuple[str, str] | None:
     """
     sentences = split_sentences(text)
     cut = 0
+    length = -1  # joined with single spaces
     for i, sentence in enumerate(sentences):
-        if len(" ".join(sentences[: i + 1])) > 320:
+        length += len(sentence) + 1
+        if length > 320:
             break
         if sentence.endswith("?"):
             cut = i + 1

@@ -10,7 +10,7 @@ import numpy as np
 
 from retrieval.followup import focus_of
 from retrieval.lexical import DUTCH_STOPWORDS, DutchAnalyzer
-from retrieval.search import Searcher
+from retrieval.search import IndexSnapshot, Searcher
 from vraagpunt.settings import Settings
 from vraagpunt.types import Answer, Citation, Hit
 
@@ -64,11 +64,12 @@ class ExtractiveAnswerer:
         yield answer
 
     def answer(self, question: str, hits: Sequence[Hit]) -> Answer:
-        sentences = self.score_sentences(question, hits)
+        snap = self._searcher.snapshot()  # once per answer: each call asks the index which generation is live
+        sentences = self.score_sentences(question, hits, snap)
         if not sentences or self.confidence(sentences) < self._settings.refusal_threshold:
             return refusal(question, hits)
         chosen = self._select(sentences)
-        if not fills_slot(question, [c.text for c in chosen], self._searcher.snapshot().analyzer):
+        if not fills_slot(question, [c.text for c in chosen], snap.analyzer):
             # Asked for an amount, a price, a date or a named thing, and the chosen sentences hold
             # none: the passages are about the topic but do not say it.
             return refusal(question, hits)
@@ -82,13 +83,13 @@ class ExtractiveAnswerer:
         """
         return max(c.dense for c in ranked)
 
-    def score_sentences(self, question: str, hits: Sequence[Hit]) -> list[ScoredSentence]:
+    def score_sentences(self, question: str, hits: Sequence[Hit], snap: IndexSnapshot | None = None) -> list[ScoredSentence]:
         """Every candidate sentence with lexical, dense and structural evidence combined in `score`.
 
         For a rewritten follow-up, the user's own words count as much as the completed question, so
         the answer is about what was asked now and not about the earlier topic.
         """
-        snap = self._searcher.snapshot()
+        snap = snap or self._searcher.snapshot()
         questions = [question]
         focus = focus_of(question)
         if focus:
@@ -155,7 +156,7 @@ def fills_slot(question: str, sentences: Sequence[str], analyzer: DutchAnalyzer)
     """
     asked = focus_of(question) or question
     joined = " ".join(_LINK.sub("", s) for s in sentences)
-    if _asks_quantity(question) and not (_QUANTITY.search(joined) or _NO_LIMIT.search(joined)):
+    if _ASKS_QUANTITY.search(asked) and not (_QUANTITY.search(joined) or _NO_LIMIT.search(joined)):
         return False
     if _ASKS_PRICE.search(asked) and not _MONEY.search(joined):
         return False
@@ -164,12 +165,6 @@ def fills_slot(question: str, sentences: Sequence[str], analyzer: DutchAnalyzer)
     head = _asked_head(asked)
     if not head:
         return True
-    if head.lower() in _PRICE_VERBS:  # "hoeveel kost een parkeerkaart": the thing priced must be named
-        after = [w for w in re.findall(r"[\w-]+", asked[asked.lower().find(head.lower()) + len(head):])
-                 if w.lower() not in DUTCH_STOPWORDS]
-        head = after[0] if after else ""
-        if not head:
-            return True
     if head.lower() in _MONEY_WORDS:
         return bool(_MONEY.search(joined))
     if head.lower() in _PERCENT_WORDS:
@@ -189,9 +184,7 @@ _DATE = re.compile(
 )
 # "hoeveel aanvragen": the word after "hoeveel" names what is counted. ("Welke taken" is answered by
 # naming the tasks, often without the word "taken": no such check there.)
-_HEAD = re.compile(r"\b(?:hoeveel)\s+(?:(?:eigen|extra|andere|nieuwe|verschillende|soort|type)\s+)?([\w-]{3,})", re.IGNORECASE)
-
-
+_HEAD = re.compile(r"\bhoeveel\s+(?:(?:eigen|extra|andere|nieuwe|verschillende|soort|type)\s+)?([\w-]{3,})", re.IGNORECASE)
 _MONEY_WORDS = frozenset({"geld", "bedrag", "budget", "subsidie", "middelen", "euro", "financiering"})
 _PERCENT_WORDS = frozenset({"procent", "percent", "percentage"})
 _PRICE_VERBS = frozenset({"kost", "kosten", "betaal", "betaalt", "betalen", "bedraagt"})
@@ -199,11 +192,15 @@ _ADJECTIVE_ENDINGS = ("nde", "ste", "ige", "ele", "lijke", "ische")
 
 
 def _asked_head(question: str) -> str:
-    """The noun after "hoeveel": "hoeveel bestaande scholen" -> "scholen" (an adjective is skipped)."""
+    """The noun after "hoeveel": "hoeveel bestaande scholen" -> "scholen" (an adjective is skipped);
+    "hoeveel kost een parkeerkaart" -> "parkeerkaart" (the thing priced, not the verb)."""
     m = _HEAD.search(question)
     if not m:
         return ""
     word = m.group(1)
+    if word.lower() in _PRICE_VERBS:
+        after = [w for w in re.findall(r"[\w-]+", question[m.end():]) if w.lower() not in DUTCH_STOPWORDS]
+        return after[0] if after else ""
     after = question[m.end():].split()
     if word.lower().endswith(_ADJECTIVE_ENDINGS) and after and after[0].isalpha() and after[0].lower() not in DUTCH_STOPWORDS:
         return after[0]
@@ -211,7 +208,7 @@ def _asked_head(question: str) -> str:
 
 
 def _shares_prefix(head: str, text: str, n: int = 5) -> bool:
-    """"netwerk" ~ "Network", "AI-chatbot" ~ "chatbot": a long common prefix with some word."""
+    """"cursussen" ~ "cursusaanbod", "AI-chatbot" ~ "chatbots": a long common prefix with some word."""
     parts = [p.lower() for p in re.split(r"[-\s]", head) if len(p) >= n]
     words = {w.lower()[:n] for w in re.findall(r"\w+", text) if len(w) >= n}
     return any(p[:n] in words for p in parts)
