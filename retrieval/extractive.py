@@ -69,11 +69,16 @@ class ExtractiveAnswerer:
         if not sentences or self.confidence(sentences) < self._settings.refusal_threshold:
             return refusal(question, hits)
         chosen = self._select(sentences)
-        if not fills_slot(question, [c.text for c in chosen], snap.analyzer):
+        texts = [c.text for c in chosen]
+        if not fills_slot(question, texts, snap.analyzer):
             # Asked for an amount, a price, a date or a named thing, and the chosen sentences hold
             # none: the passages are about the topic but do not say it.
             return refusal(question, hits)
-        return compose(question, chosen, mode=self.mode)
+        answer = compose(question, chosen, mode=self.mode)
+        missing = unfilled_parts(question, texts, snap.analyzer)
+        if missing:  # a question in parts, answered in part: say which part the documents leave open
+            answer.notice = "Hierover vind ik niets in de documenten: " + "; ".join(f"“{m}”" for m in missing) + "."
+        return answer
 
     def confidence(self, ranked: Sequence[ScoredSentence]) -> float:
         """The highest similarity of any candidate sentence to the question.
@@ -150,19 +155,43 @@ class ExtractiveAnswerer:
 def fills_slot(question: str, sentences: Sequence[str], analyzer: DutchAnalyzer) -> bool:
     """Whether the chosen sentences hold the kind of thing the question asks for.
 
-    "Hoeveel …" needs a figure (or "geen limiet"), "wat kost …" an amount or "gratis", "tot
-    wanneer …" a date, and "hoeveel aanvragen …" the thing counted by name (stem, compound part or a
-    long common prefix). Links do not count: their digits are no figures.
+    "Hoeveel …" needs a figure ("geen limiet" counts when a limit is asked), "wat kost …" an amount
+    or "gratis", "tot wanneer …" a date, and "hoeveel aanvragen …" the thing counted by name (stem,
+    compound part or a long common prefix). Links do not count: their digits are no figures. A
+    question in parts ("hoeveel … en tot wanneer …") is answered when one of its parts is.
     """
-    asked = focus_of(question) or question
+    asked = [part for part in question_parts(focus_of(question) or question) if _slots(part)]
+    return not asked or len(unfilled_parts(question, sentences, analyzer)) < len(asked)
+
+
+def unfilled_parts(question: str, sentences: Sequence[str], analyzer: DutchAnalyzer) -> list[str]:
+    """The parts of the question that ask for a figure, amount, date or named thing the sentences lack."""
     joined = " ".join(_LINK.sub("", s) for s in sentences)
-    if _ASKS_QUANTITY.search(asked) and not (_QUANTITY.search(joined) or _NO_LIMIT.search(joined)):
+    return [part for part in question_parts(focus_of(question) or question) if not _filled(part, joined, analyzer)]
+
+
+def question_parts(question: str) -> list[str]:
+    """"Hoe lang duurt het en wat kost het?" -> two parts; a question with one ask stays whole."""
+    parts = re.split(r"\?\s+|\s+en\s+(?=(?:hoeveel|hoe|wat|welke|wie|wanneer|tot wanneer|sinds wanneer|waar|waarom)\b)", question.strip(), flags=re.IGNORECASE)
+    return [p.strip(" ?,") for p in parts if p and p.strip(" ?,")]
+
+
+def _slots(part: str) -> bool:
+    return bool(_ASKS_QUANTITY.search(part) or _ASKS_PRICE.search(part) or _ASKS_DATE.search(part) or _asked_head(part))
+
+
+def _filled(part: str, joined: str, analyzer: DutchAnalyzer) -> bool:
+    # "Wanneer moet de toestemming er zijn?" is answered by a moment ("bij de aanvraag"), not only
+    # by a figure; "tot/sinds wanneer" still needs a date below.
+    wants_figure = _ASKS_QUANTITY.search(_BARE_WHEN.sub("", part))
+    no_limit = _ASKS_LIMIT.search(part) and _NO_LIMIT.search(joined)
+    if wants_figure and not (_QUANTITY.search(joined) or no_limit):
         return False
-    if _ASKS_PRICE.search(asked) and not _MONEY.search(joined):
+    if _ASKS_PRICE.search(part) and not _MONEY.search(joined):
         return False
-    if _ASKS_DATE.search(asked) and not _DATE.search(joined):
+    if _ASKS_DATE.search(part) and not _DATE.search(joined):
         return False
-    head = _asked_head(asked)
+    head = _asked_head(part)
     if not head:
         return True
     if head.lower() in _MONEY_WORDS:
@@ -171,6 +200,11 @@ def fills_slot(question: str, sentences: Sequence[str], analyzer: DutchAnalyzer)
         return "%" in joined or "procent" in joined.lower()
     wanted = set(analyzer.analyze(head))
     return not wanted or bool(wanted & set(analyzer.analyze(joined))) or _shares_prefix(head, joined)
+
+
+# "geen limiet" answers a question about what is allowed or capped, not "hoeveel aanvragen kwamen er binnen".
+_ASKS_LIMIT = re.compile(r"\b(mag|mogen|kan|kunnen|moet|moeten|maximum|maximaal|minimum|minimaal|minstens|limiet|beperking|grens)\b", re.IGNORECASE)
+_BARE_WHEN = re.compile(r"(?<!tot )(?<!sinds )(?<!vanaf )\bwanneer\b", re.IGNORECASE)
 
 
 _NO_LIMIT = re.compile(r"\b(geen (limiet|maximum|minimum|grens|beperking|regels)|onbeperkt|niet (nodig|noodzakelijk|verplicht)|volledig vrij)\b", re.IGNORECASE)
@@ -184,7 +218,7 @@ _DATE = re.compile(
 )
 # "hoeveel aanvragen": the word after "hoeveel" names what is counted. ("Welke taken" is answered by
 # naming the tasks, often without the word "taken": no such check there.)
-_HEAD = re.compile(r"\bhoeveel\s+(?:(?:eigen|extra|andere|nieuwe|verschillende|soort|type)\s+)?([\w-]{3,})", re.IGNORECASE)
+_HEAD = re.compile(r"\b(?:hoeveel|wat(?=\s+kost))\s+(?:(?:eigen|extra|andere|nieuwe|verschillende|soort|type)\s+)?([\w-]{3,})", re.IGNORECASE)
 _MONEY_WORDS = frozenset({"geld", "bedrag", "budget", "subsidie", "middelen", "euro", "financiering"})
 _PERCENT_WORDS = frozenset({"procent", "percent", "percentage"})
 _PRICE_VERBS = frozenset({"kost", "kosten", "betaal", "betaalt", "betalen", "bedraagt"})
@@ -193,7 +227,7 @@ _ADJECTIVE_ENDINGS = ("nde", "ste", "ige", "ele", "lijke", "ische")
 
 def _asked_head(question: str) -> str:
     """The noun after "hoeveel": "hoeveel bestaande scholen" -> "scholen" (an adjective is skipped);
-    "hoeveel kost een parkeerkaart" -> "parkeerkaart" (the thing priced, not the verb)."""
+    "hoeveel/wat kost een parkeerkaart" -> "parkeerkaart" (the thing priced, not the verb)."""
     m = _HEAD.search(question)
     if not m:
         return ""

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from retrieval.assistant import EMPTY_QUESTION, TRUNCATED
-from retrieval.extractive import NOT_FOUND, fills_slot
+from retrieval.extractive import NOT_FOUND, fills_slot, question_parts, unfilled_parts
 from retrieval.lexical import DutchAnalyzer
 
 IN_CORPUS = [
@@ -155,6 +155,30 @@ def test_answer_must_hold_what_the_question_asks_for():
     assert not fills_slot("Hoeveel vakantiedagen krijgen medewerkers?", ["Er waren 21 medewerkers in dienst."], analyzer)
     # "Welke taken …" is answered by naming the tasks, not by the word "taken".
     assert fills_slot("Welke nieuwe taken kreeg Leerpunt?", ["Leerpunt kreeg de opdracht kwaliteitslabels te ontwikkelen."], analyzer)
+    # "Geen limiet" answers what is allowed, not a count of what happened.
+    assert not fills_slot("Hoeveel aanvragen kwamen er binnen?", ["Er zit geen limiet op het aantal aanvragen."], analyzer)
+    # A bare "wanneer" is answered by a moment, which need not be a date; "tot wanneer" needs one.
+    assert fills_slot("Wanneer moet de toestemming er zijn?", ["Voeg de toestemming toe als bijlage bij het voorstel."], analyzer)
+    assert not fills_slot("Tot wanneer moet de toestemming er zijn?", ["Voeg de toestemming toe als bijlage bij het voorstel."], analyzer)
+
+
+def test_question_in_parts_is_answered_in_part_and_says_what_is_missing():
+    analyzer = DutchAnalyzer(["subsidie", "opleiding"])
+    question = "Hoeveel geld kreeg Leerpunt en tot wanneer loopt die subsidie?"
+    assert question_parts(question) == ["Hoeveel geld kreeg Leerpunt", "tot wanneer loopt die subsidie"]
+    found = ["Leerpunt krijgt 6 miljoen euro extra middelen."]
+    assert fills_slot(question, found, analyzer)
+    assert unfilled_parts(question, found, analyzer) == ["tot wanneer loopt die subsidie"]
+    # Neither part answered: no answer at all. A single price question stays strict.
+    assert not fills_slot(question, ["Leerpunt werkt samen met scholen."], analyzer)
+    assert not fills_slot("Hoeveel kost een traject voor onze school?", ["Een traject duurt 15 maanden."], analyzer)
+
+
+def test_partial_answer_names_the_part_the_documents_leave_open(assistant):
+    answer = assistant.ask("Hoeveel extra geld kreeg Leerpunt voor zorg op school en wat kost een parkeerkaart in Brussel?")
+    assert not answer.refused, answer.text
+    assert "6 miljoen" in answer.text
+    assert "parkeerkaart" in answer.notice and "niets" in answer.notice
 
 
 def test_question_about_something_the_documents_do_not_name_is_refused(assistant):
