@@ -139,8 +139,15 @@ def _split_trailing_question(text: str) -> tuple[str, str]:
     return " ".join(sentences[:cut]), " ".join(sentences[cut:])
 
 
+# "Komt het volgende in aanmerking: <the case>": a question that sets out its case after a colon
+# instead of ending in "?". Only in FAQ documents, and only when it opens with the inverted verb.
+_POSED_QUESTION = re.compile(
+    r"^(Komt|Komen|Kan|Kunnen|Mag|Mogen|Moet|Moeten|Is|Zijn|Valt|Vallen|Geldt|Telt|Tellen)\s[^.:?!]{3,60}:\s+\S"
+)
+
+
 def _kind_of(text: str, following: str, faq: bool) -> tuple[str, int]:
-    if _is_question(text):
+    if _is_question(text) or (faq and len(text) <= 500 and _POSED_QUESTION.match(text) and not _is_question(following)):
         return "question", 0
     m = _NUMBERED_HEADING.match(text)
     if m and len(text) <= 90 and len(following) > len(text):

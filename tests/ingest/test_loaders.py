@@ -72,6 +72,10 @@ def test_faq_questions_hidden_in_paragraphs_are_recovered():
     chunks = chunk_document(doc, size=1100, overlap=150)
     nascholing = [c for c in chunks if "Een betalende nascholing is geen mogelijkheid" in c.text]
     assert nascholing and nascholing[0].question.startswith("Kan een nascholing")
+    # A question that sets out its case after a colon, without "?": its answer is the next paragraph.
+    assert any(q.startswith("Komt het volgende in aanmerking: Als output van een pilootproject") for q in questions)
+    tool = next(c for c in chunks if "Als we deze vraag goed begrijpen" in c.text)
+    assert tool.question.startswith("Komt het volgende in aanmerking")
 
 
 def test_numbered_answers_get_their_numbered_questions():
