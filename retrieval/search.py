@@ -127,7 +127,8 @@ class Searcher:
         where = filter.where()
         chunk_sim = self._nearest(snap, vector, ROLE_CHUNK, n, where)
         sentence_sim = self._nearest(snap, vector, ROLE_SENTENCE, n * 4, where)
-        question_sim = self._nearest(snap, vector, ROLE_QUESTION, n, where)
+        # The FAQ-question vectors cost a round trip; with their weight at 0 (the default) they are not asked.
+        question_sim = self._nearest(snap, vector, ROLE_QUESTION, n, where) if self._settings.question_weight else {}
         dense_score = {cid: max(d.get(cid, -1.0) for d in (chunk_sim, sentence_sim, question_sim)) for cid in
                        chunk_sim.keys() | sentence_sim.keys() | question_sim.keys()}
         dense_rank = _ranks(dense_score)

@@ -88,7 +88,7 @@ class Hit:
     rank: int
     dense_rank: int | None = None
     lexical_rank: int | None = None
-    dense_score: float = 0.0  # cosine similarity of the best vector of this chunk
+    dense_score: float = 0.0  # cosine similarity of the best vector of this chunk that was searched
     lexical_score: float = 0.0  # BM25 score
 
 
