@@ -74,6 +74,9 @@ class ExtractiveAnswerer:
             # Asked for an amount, a price, a date or a named thing, and the chosen sentences hold
             # none: the passages are about the topic but do not say it.
             return refusal(question, hits)
+        if not in_scope(question, chosen, snap):
+            # "Hoeveel overhead … bij een begeleidingsproject?" answered from the valorisation call's rules.
+            return refusal(question, hits)
         answer = compose(question, chosen, mode=self.mode)
         missing = unfilled_parts(question, texts, snap.analyzer)
         if missing:  # a question in parts, answered in part: say which part the documents leave open
@@ -150,6 +153,22 @@ class ExtractiveAnswerer:
             first_rank.setdefault(c.hit.chunk.id, len(first_rank))
         chosen.sort(key=lambda c: (first_rank[c.hit.chunk.id], c.position))
         return chosen
+
+
+def in_scope(question: str, chosen: Sequence[ScoredSentence], snap: IndexSnapshot) -> bool:
+    """Whether the quoted passages are about the subject the question names.
+
+    A question that names what one document is about (a term of that document's title only, rare
+    elsewhere: "begeleidingsproject") is not answered from passages that never mention it, however
+    well the rest matches: the rules of one funding call are no answer about another.
+    """
+    asked = set(snap.analyzer.analyze(focus_of(question) or question)) & snap.scope_terms
+    if not asked:
+        return True
+    seen: set[str] = set()
+    for c in chosen:
+        seen.update(snap.analyzer.analyze(c.hit.chunk.context_text()))
+    return asked <= seen
 
 
 def fills_slot(question: str, sentences: Sequence[str], analyzer: DutchAnalyzer) -> bool:

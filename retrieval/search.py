@@ -59,6 +59,10 @@ class IndexSnapshot:
         self.analyzer = DutchAnalyzer(w for w, n in vocabulary.items() if n >= 2)
         self.bm25 = BM25([self._terms(c) for c in chunks])
         self.ngrams = BM25([char_ngrams(c.context_text()) for c in chunks])
+        # Terms that name what one document is about ("begeleidingsproject"): in one title only and
+        # rare in the passages. A question that uses one is about that subject (see extractive.in_scope).
+        per_title = Counter(t for title in {c.title for c in chunks} for t in set(self.analyzer.analyze(title)))
+        self.scope_terms = frozenset(t for t, n in per_title.items() if n == 1 and self.bm25.idf(t) >= 2.0)
 
     def sentences(self, chunk_id: str) -> list[tuple[str, np.ndarray]]:
         """The answer units of a chunk with their stored vectors, in reading order."""

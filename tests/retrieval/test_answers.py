@@ -185,3 +185,17 @@ def test_question_about_something_the_documents_do_not_name_is_refused(assistant
     answer = assistant.ask("Hoeveel vakantiedagen krijgen de medewerkers van Leerpunt?")
     assert answer.refused, answer.text
     assert answer.text == NOT_FOUND
+
+
+def test_rules_of_one_call_are_no_answer_about_another(assistant):
+    # Only the valorisation call sets an overhead limit; a follow-up about the other kind of project
+    # must not get its 10%.
+    own = assistant.ask("Hoeveel overhead mag ik aanrekenen bij een valorisatieproject?")
+    assert not own.refused and "10%" in own.text
+    history = [
+        {"role": "user", "content": "Hoeveel overhead mag ik aanrekenen bij een valorisatieproject?"},
+        {"role": "assistant", "content": own.text},
+    ]
+    other = assistant.ask("En bij een begeleidingsproject?", history)
+    assert other.refused, other.text
+    assert "10%" not in other.text
