@@ -160,6 +160,13 @@ def test_answer_must_hold_what_the_question_asks_for():
     # A bare "wanneer" is answered by a moment, which need not be a date; "tot wanneer" needs one.
     assert fills_slot("Wanneer moet de toestemming er zijn?", ["Voeg de toestemming toe als bijlage bij het voorstel."], analyzer)
     assert not fills_slot("Tot wanneer moet de toestemming er zijn?", ["Voeg de toestemming toe als bijlage bij het voorstel."], analyzer)
+    # "Tot/sinds wanneer" needs an end or a start, not any year; "hoe lang" a duration, not "per jaar".
+    assert not fills_slot("Tot wanneer loopt de subsidie?", ["In de loop van 2025 werd de subsidie bijgesteld."], analyzer)
+    assert fills_slot("Tot wanneer loopt de subsidie?", ["De subsidie loopt tot en met 31 augustus 2026."], analyzer)
+    assert fills_slot("Sinds wanneer geldt het decreet?", ["Vanaf 1 september 2023 trad het decreet in werking."], analyzer)
+    assert not fills_slot("Sinds wanneer geldt het decreet?", ["Het decreet werd in 2023 besproken."], analyzer)
+    assert not fills_slot("Hoe lang duurt de opleiding?", ["De opleiding kost 100.000 euro per jaar."], analyzer)
+    assert fills_slot("Hoe lang duurt de opleiding?", ["De opleiding duurt één jaar."], analyzer)
 
 
 def test_question_in_parts_is_answered_in_part_and_says_what_is_missing():
@@ -174,11 +181,18 @@ def test_question_in_parts_is_answered_in_part_and_says_what_is_missing():
     assert not fills_slot("Hoeveel kost een traject voor onze school?", ["Een traject duurt 15 maanden."], analyzer)
 
 
+def test_each_part_of_a_question_gets_its_sentence(assistant):
+    answer = assistant.ask("Wat kost de opleiding tot mediacoach aan Mediawijs en hoe lang duurt ze?")
+    assert not answer.refused, answer.text
+    assert "100.000" in answer.text and "één jaar" in answer.text
+    assert not answer.notice
+
+
 def test_partial_answer_names_the_part_the_documents_leave_open(assistant):
     answer = assistant.ask("Hoeveel extra geld kreeg Leerpunt voor zorg op school en wat kost een parkeerkaart in Brussel?")
     assert not answer.refused, answer.text
     assert "6 miljoen" in answer.text
-    assert "parkeerkaart" in answer.notice and "niets" in answer.notice
+    assert "parkeerkaart" in answer.notice and "niet in de geciteerde passages" in answer.notice
 
 
 def test_question_about_something_the_documents_do_not_name_is_refused(assistant):
