@@ -226,6 +226,8 @@ def _filled(part: str, joined: str, analyzer: DutchAnalyzer) -> bool:
         return False
     if _ASKS_DATE.search(part) and not _DATE.search(joined):
         return False
+    if _BARE_WHEN.search(part) and not (_DATE.search(joined) or _MOMENT.search(joined)):
+        return False  # "wanneer …?" wants a date or a moment ("reeds bij de aanvraag", "zodra …")
     if re.search(r"\bhoe lang\b", part, re.IGNORECASE) and not _DURATION.search(joined):
         return False  # "hoe lang duurt het?" wants a duration, not the first figure in sight
     # "Tot wanneer loopt het?" is not answered by any year in the text but by an end ("tot en met 2027").
@@ -246,6 +248,11 @@ def _filled(part: str, joined: str, analyzer: DutchAnalyzer) -> bool:
 
 # "geen limiet" answers a question about what is allowed or capped, not "hoeveel aanvragen kwamen er binnen".
 _ASKS_LIMIT = re.compile(r"\b(mag|mogen|kan|kunnen|moet|moeten|maximum|maximaal|minimum|minimaal|minstens|limiet|beperking|grens)\b", re.IGNORECASE)
+_MOMENT = re.compile(
+    r"\b(wanneer|zodra|tijdens|nadat|voordat|vooraleer|vooraf|voorafgaand|achteraf|reeds|meteen|onmiddellijk|"
+    r"eerst|daarna|nadien|na afloop|op het moment|bij (de|het) \w*(start|aanvraag|voorstel|indiening|indienen))\b",
+    re.IGNORECASE,
+)
 _BARE_WHEN = re.compile(r"(?<!tot )(?<!sinds )(?<!vanaf )\bwanneer\b", re.IGNORECASE)
 
 

@@ -160,6 +160,10 @@ def test_answer_must_hold_what_the_question_asks_for():
     # A bare "wanneer" is answered by a moment, which need not be a date; "tot wanneer" needs one.
     assert fills_slot("Wanneer moet de toestemming er zijn?", ["Voeg de toestemming toe als bijlage bij het voorstel."], analyzer)
     assert not fills_slot("Tot wanneer moet de toestemming er zijn?", ["Voeg de toestemming toe als bijlage bij het voorstel."], analyzer)
+    # A bare "wanneer" still needs a date or a moment: an amount is no answer to it.
+    assert not fills_slot("Wanneer is de volgende infosessie?", ["In deze oproep is er €150.000 voorzien."], analyzer)
+    assert fills_slot("Wanneer is de volgende infosessie?", ["De volgende infosessie is op 3 maart."], analyzer)
+    assert fills_slot("Wanneer komt leersteun in beeld?", ["Leersteun wordt ingezet wanneer een leerling meer nodig heeft."], analyzer)
     # "Tot/sinds wanneer" needs an end or a start, not any year; "hoe lang" a duration, not "per jaar".
     assert not fills_slot("Tot wanneer loopt de subsidie?", ["In de loop van 2025 werd de subsidie bijgesteld."], analyzer)
     assert fills_slot("Tot wanneer loopt de subsidie?", ["De subsidie loopt tot en met 31 augustus 2026."], analyzer)
