@@ -179,8 +179,8 @@ def test_chat_feedback_followup_refusal_and_evaluation(server, browser, feedback
         rows = db.execute("SELECT question, thumbs FROM feedback").fetchall()
     assert rows == [("Hoeveel overhead mag ik aanrekenen bij een valorisatieproject?", 1)]
 
-    followup = ask(browser, "En bij een begeleidingsproject?", 4)
-    assert "Gelezen als:" in followup.text
+    followup = ask(browser, "En hoeveel mag ik in totaal aanvragen?", 4)
+    assert "Gelezen als:" in followup.text and "30.000" in followup.text
     browser.execute_script("arguments[0].scrollIntoView({block: 'start'})", messages(browser)[-2])
     time.sleep(0.5)
     shoot(browser, "followup.png")
@@ -191,6 +191,14 @@ def test_chat_feedback_followup_refusal_and_evaluation(server, browser, feedback
     assert "niet in de documenten" in refusal.text and "Mogelijk relevante passages" in refusal.text
     browser.execute_script("window.scrollTo(0, 0)")
     shoot(browser, "refusal.png")
+
+    click_text(browser, "Nieuw gesprek")
+    wait_idle(browser)
+    partial = ask(browser, "Hoeveel extra geld kreeg Leerpunt voor zorg op school en wat kost een parkeerkaart in Brussel?", 2)
+    assert "6 miljoen" in partial.text
+    assert "niet in de geciteerde passages" in partial.text and "parkeerkaart" in partial.text  # the open part is named
+    browser.execute_script("window.scrollTo(0, 0)")
+    shoot(browser, "partial.png")
 
     click_text(browser, "Evaluatie", '[data-testid="stSidebarNav"] a, [data-testid="stSidebarNavLink"]')
     wait_for(browser, lambda d: any(h.text == "Evaluatie" for h in d.find_elements(By.TAG_NAME, "h1")))
