@@ -191,7 +191,8 @@ def fills_slot(question: str, sentences: Sequence[str], analyzer: DutchAnalyzer)
     """Whether the chosen sentences hold the kind of thing the question asks for.
 
     "Hoeveel …" needs a figure ("geen limiet" counts when a limit is asked), "wat kost …" an amount
-    or "gratis", "tot wanneer …" a date, and "hoeveel aanvragen …" the thing counted by name (stem,
+    or "gratis", "tot/sinds wanneer …" an end or start date, "hoe lang …" a duration, a bare
+    "wanneer …" a date or a moment, and "hoeveel aanvragen …" the thing counted by name (stem,
     compound part or a long common prefix). Links do not count: their digits are no figures. A
     question in parts ("hoeveel … en tot wanneer …") is answered when one of its parts is.
     """
@@ -260,13 +261,9 @@ _NO_LIMIT = re.compile(r"\b(geen (limiet|maximum|minimum|grens|beperking|regels)
 _ASKS_PRICE = re.compile(r"\b(wat kost|wat kosten|hoeveel kost|hoeveel kosten|kostprijs|prijs|hoeveel betaal|wat betaal)", re.IGNORECASE)
 _MONEY = re.compile(r"€|\beuro\b|\beur\b|\bgratis\b|kosteloos|betaling|betalend", re.IGNORECASE)
 _ASKS_DATE = re.compile(r"\b(tot wanneer|sinds wanneer|vanaf wanneer|welke datum|op welke dag|welk jaar|deadline|uiterste datum)\b", re.IGNORECASE)
-_DATE = re.compile(
-    r"\b(19|20)\d\d\b|\b\d{1,2}[/-]\d{1,2}\b|\b(januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|"
-    r"november|december|voorjaar|najaar|zomer|winter|schooljaar)\b",
-    re.IGNORECASE,
-)
 _DATE_WORD = (r"((19|20)\d\d|\d{1,2}[/-]\d{1,2}|januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|"
               r"november|december|voorjaar|najaar|zomer|winter|schooljaar)")
+_DATE = re.compile(r"\b" + _DATE_WORD + r"\b", re.IGNORECASE)
 _DURATION = re.compile(r"(?<!per )(?<!elk )(?<!ieder )\b(jaar|jaren|maand|maanden|week|weken|dag|dagen|uur|uren|minuten|semester|trimester|schooljaar|schooljaren)\b", re.IGNORECASE)
 _UNTIL_DATE = re.compile(r"\b(tot|t\.e\.m\.|uiterlijk|eindigt|einde|afloop)\b[^.;]{0,40}?\b" + _DATE_WORD, re.IGNORECASE)
 _SINCE_DATE = re.compile(r"\b(sinds|vanaf|sedert|startte|begon|in werking)\b[^.;]{0,40}?\b" + _DATE_WORD, re.IGNORECASE)
