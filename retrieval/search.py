@@ -176,13 +176,15 @@ class Searcher:
 
 
 def _ranks(scores: dict[str, float]) -> dict[str, int]:
+    """{id: 1-based rank} by descending score; ties keep the order of `scores`."""
     return {cid: r for r, cid in enumerate(sorted(scores, key=lambda c: -scores[c]), start=1)}
 
 
 def _ranking(snap: IndexSnapshot, scores: dict[int, float], filter: SearchFilter, n: int) -> tuple[dict[str, int], dict[str, float]]:
     """The n best-scoring allowed chunks as {chunk id: rank} and {chunk id: score}."""
     ranked = sorted(((v, i) for i, v in scores.items() if filter.allows(snap.chunks[i])), key=lambda x: (-x[0], x[1]))[:n]
-    return ({snap.chunks[i].id: r + 1 for r, (_, i) in enumerate(ranked)}, {snap.chunks[i].id: v for v, i in ranked})
+    best = {snap.chunks[i].id: v for v, i in ranked}
+    return _ranks(best), best
 
 
 def fuse_scores(signals: Sequence[tuple[float, dict[str, float]]]) -> dict[str, float]:
