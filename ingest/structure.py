@@ -32,6 +32,11 @@ def classify(paragraphs: list[tuple[int, str]], *, faq: bool) -> tuple[list[Page
             if head:
                 items.append((prev_page, head))
             text = f"{tail} {text}".strip()
+        elif items and _continues_paragraph(items[-1][1], text):
+            # A sentence cut by a page break or a wide line gap ("De randvoorwaarden moeten" /
+            # "met elkaar in balans zijn …"): one paragraph again, cited from the page it starts on.
+            page, prev = items.pop()
+            text = f"{prev} {text}"
         m = _TRAILING_HEADING.match(text)
         after_question = bool(items) and _is_question(items[-1][1])
         if m:  # a heading typeset on the last line of the previous paragraph
@@ -101,6 +106,15 @@ def _continues_question(previous: tuple[int, str], page: int, text: str) -> bool
     """A paragraph that opens a page in lower case and ends a question continues the page before."""
     prev_page, prev = previous
     return page > prev_page and text[:1].islower() and text.endswith("?") and not prev.endswith(_SENTENCE_END + ("?",))
+
+
+def _continues_paragraph(previous: str, text: str) -> bool:
+    """A paragraph that starts in lower case after one that stops mid-sentence carries on that sentence."""
+    return text[:1].islower() and not previous.endswith(_PARAGRAPH_END) and not _is_question(text)
+
+
+# What a finished paragraph ends with. Not a comma: "netwerk zowel binnen als buiten de school, netten," goes on.
+_PARAGRAPH_END = (".", ";", ":", "!", "?", ")", "”", "\"", "’", "'")
 
 
 def _split_unfinished(text: str) -> tuple[str, str]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from ingest.chunking import chunk_document
+from ingest.chunking import chunk_document, sentence_units
 from ingest.loaders import load_document
 from ingest.manifest import DocumentInfo, read_manifest
+from ingest.structure import classify
 from tests.conftest import CORPUS
 
 
@@ -43,6 +44,36 @@ def test_plain_text_in_cp1252_is_decoded(tmp_path):
     doc = load_document(path, path.name, DocumentInfo())
     assert "€30.000" in doc.blocks[0].text and "België" in doc.blocks[0].text
     assert doc.title == "Nota"
+
+
+def test_a_sentence_cut_by_a_page_break_or_a_line_gap_is_one_paragraph_again():
+    _, blocks = classify(
+        [
+            (3, "Tegelijk zijn er randvoorwaarden. De randvoorwaarden moeten"),
+            (4, "met elkaar in balans zijn opdat de scholen succes boeken."),
+            (4, "Er is nood aan een netwerk binnen en buiten de school, netten,"),
+            (4, "onderwijssector, arbeidsmarkt, etc."),
+            (4, "Dit is af."),
+            (4, "kleine letter, maar een nieuwe alinea na een afgeronde zin."),
+        ],
+        faq=False,
+    )
+    texts = [b.text for b in blocks]
+    assert texts[0] == "Tegelijk zijn er randvoorwaarden. De randvoorwaarden moeten met elkaar in balans zijn opdat de scholen succes boeken."
+    assert blocks[0].page == 3  # cited from the page the sentence starts on
+    assert texts[1] == "Er is nood aan een netwerk binnen en buiten de school, netten, onderwijssector, arbeidsmarkt, etc."
+    assert texts[2:] == ["Dit is af.", "kleine letter, maar een nieuwe alinea na een afgeronde zin."]
+
+
+def test_answer_units_of_a_typeset_report_are_whole_sentences():
+    # Before paragraphs were rejoined, 169 units of this report stopped mid-sentence ("… moeten" /
+    # "met elkaar …"): half sentences in answers and in the sentence vectors.
+    chunks = chunk_document(_load("analyserapport-actieprogramma-digitale-school.pdf"), size=1100, overlap=150)
+    cut = [
+        (a, b) for c in chunks for a, b in zip(sentence_units(c), sentence_units(c)[1:])
+        if a[-1] not in ".?!:;)”’'" and b[:1].islower()
+    ]
+    assert len(cut) <= 2, cut
 
 
 def test_faq_questions_stay_with_their_answers():
