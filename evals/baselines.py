@@ -6,7 +6,6 @@ Each baseline retrieves passages; its "answer" is the first passage and it never
 from __future__ import annotations
 
 import uuid
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -54,8 +53,7 @@ class LexicalBaseline:
     def __init__(self, chunks: Sequence[Chunk]) -> None:
         self._chunks = list(chunks)
         # Same analyzer set-up as the searcher, so this isolates the effect of fusion.
-        vocabulary = Counter(w for c in self._chunks for w in DutchAnalyzer.words(c.context_text()))
-        self._analyzer = DutchAnalyzer(w for w, n in vocabulary.items() if n >= 2)
+        self._analyzer = DutchAnalyzer.from_texts(c.context_text() for c in self._chunks)
         self._bm25 = BM25([self._terms(c) for c in self._chunks])
 
     def _terms(self, chunk: Chunk) -> list[str]:

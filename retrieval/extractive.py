@@ -243,7 +243,8 @@ def _filled(part: str, joined: str, analyzer: DutchAnalyzer) -> bool:
         return bool(_MONEY.search(joined))
     if head.lower() in _PERCENT_WORDS:
         return "%" in joined or "procent" in joined.lower()
-    wanted = set(analyzer.analyze(head))
+    # "hoeveel begeleidingsprojecten" is answered by "acht projecten": the compound's parts count too.
+    wanted = set(analyzer.analyze(head)) | {analyzer.stem(p) for p in analyzer.split_compound(head.lower())}
     return not wanted or bool(wanted & set(analyzer.analyze(joined))) or _shares_prefix(head, joined)
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.lexical import DutchAnalyzer
-from retrieval.search import SearchFilter, fuse_scores
+from retrieval.lexical import BM25, DutchAnalyzer
+from retrieval.search import SearchFilter, _scope_terms, fuse_scores
+from vraagpunt.types import Chunk
 
 PARAPHRASES = [
     ("hoeveel overhead mag ik rekenen?", "maximum van 10% overhead"),
@@ -43,6 +44,29 @@ def test_compounds_are_split_with_corpus_vocabulary():
     assert analyzer.split_compound("onderwijsonderzoek") == ["onderwijs", "onderzoek"]
     assert set(analyzer.analyze("overhead")) <= set(analyzer.analyze("overheadkosten"))
     assert "de" not in analyzer.analyze("de kosten van het project")
+
+
+def test_words_the_corpus_uses_often_are_not_split_into_noise():
+    texts = ["Leerkr@cht.net", "Leerkr@cht.net", "ze achten het nodig", "wij achten dat zo"]
+    texts += ["leerkrachten geven les"] * 5 + ["de overhead en de kosten", "overhead kosten", "onderzoekers zoekers"]
+    analyzer = DutchAnalyzer.from_texts(texts)
+    assert analyzer.analyze("leerkrachten") == ["leerkracht"]  # not "leerkr" (the title) + "acht"
+    assert analyzer.analyze("overheadkosten")[1:] == ["overhead", "kost"]  # a rare compound still is
+    assert analyzer.split_compound("onderzoekers") == []  # "onder" is a stop word, no part
+
+
+def test_scope_terms_are_subjects_a_document_owns():
+    def chunk(i: int, title: str, text: str) -> Chunk:
+        return Chunk(id=str(i), source=title, title=title, kind="report", text=text, page_start=1, page_end=1)
+
+    chunks = [chunk(i, "Begeleidingsprojecten brede basiszorg", "Elk begeleidingsproject duurt lang.") for i in range(3)]
+    chunks += [chunk(3, "Extra middelen voor zorg", "Leerpunt krijgt geld.")]
+    chunks += [chunk(4 + i, "Jaarverslag", f"Er kwam extra aandacht voor thema {i}.") for i in range(3)]
+    chunks += [chunk(7 + i, "Jaarverslag", f"Een gewone alinea nummer {i}.") for i in range(20)]
+    analyzer = DutchAnalyzer.from_texts(c.context_text() for c in chunks)
+    terms = _scope_terms(chunks, analyzer, BM25([analyzer.analyze(c.context_text()) for c in chunks]))
+    assert analyzer.analyze("begeleidingsproject")[0] in terms
+    assert "extra" not in terms  # in one title, but used by other documents far more
 
 
 def test_score_fusion_keeps_margins_that_rank_fusion_loses():
