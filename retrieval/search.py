@@ -55,14 +55,10 @@ class IndexSnapshot:
         for chunk_id, items in staged.items():
             self.sentence_vectors[chunk_id] = [(text, vector) for _, text, vector in sorted(items, key=lambda x: x[0])]
         self.by_id = {c.id: i for i, c in enumerate(chunks)}
-        vocabulary = Counter(w for c in chunks for w in DutchAnalyzer.words(c.context_text()))
-        self.analyzer = DutchAnalyzer(w for w, n in vocabulary.items() if n >= 2)
+        self.analyzer = DutchAnalyzer.from_texts(c.context_text() for c in chunks)
         self.bm25 = BM25([self._terms(c) for c in chunks])
         self.ngrams = BM25([char_ngrams(c.context_text()) for c in chunks])
-        # Terms that name what one document is about ("begeleidingsproject"): in one title only and
-        # rare in the passages. A question that uses one is about that subject (see extractive.in_scope).
-        per_title = Counter(t for title in {c.title for c in chunks} for t in set(self.analyzer.analyze(title)))
-        self.scope_terms = frozenset(t for t, n in per_title.items() if n == 1 and self.bm25.idf(t) >= 2.0)
+        self.scope_terms = _scope_terms(chunks, self.analyzer, self.bm25)
 
     def sentences(self, chunk_id: str) -> list[tuple[str, np.ndarray]]:
         """The answer units of a chunk with their stored vectors, in reading order."""
@@ -173,6 +169,26 @@ class Searcher:
             if chunk_id in snap.by_id and similarity > best.get(chunk_id, -2.0):
                 best[chunk_id] = similarity
         return best
+
+
+def _scope_terms(chunks: Sequence[Chunk], analyzer: DutchAnalyzer, bm25: BM25) -> frozenset[str]:
+    """Terms that name what one document is about ("begeleidingsproject", "valorisatieproduct").
+
+    Such a term is in that document's title only, rare in the passages (IDF >= 2), and the document
+    owns a fair share (a third or more) of its uses: the subject of its title, not a word its title
+    happens to share with the rest ("extra", "brede", the "Q" of "Q&A"). A question that uses one is
+    about that subject (see extractive.in_scope).
+    """
+    per_doc: dict[str, Counter[str]] = {}
+    for c in chunks:
+        per_doc.setdefault(c.title, Counter()).update(analyzer.analyze(c.text))
+    total: Counter[str] = sum(per_doc.values(), Counter())
+    per_title = Counter(t for title in per_doc for t in set(analyzer.analyze(title)))
+    return frozenset(
+        t for title in per_doc for t in set(analyzer.analyze(title))
+        if per_title[t] == 1 and len(t) >= 3 and bm25.idf(t) >= 2.0
+        and per_doc[title][t] >= 3 and per_doc[title][t] * 3 >= total[t]
+    )
 
 
 def _ranks(scores: dict[str, float]) -> dict[str, int]:
