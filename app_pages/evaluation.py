@@ -95,7 +95,8 @@ def question_frame(report: dict) -> pd.DataFrame:
                 "Id": item.get("id"),
                 "Soort": KIND_LABELS.get(item.get("kind"), item.get("kind")),
                 "Vraag": item.get("question"),
-                "Rang bron": record.get("rank"),
+                # Streamlit shows a missing number as a grey "None": say what it means instead.
+                "Rang bron": str(record["rank"]) if record.get("rank") else ("niet gevonden" if item.get("kind") != "unanswerable" else ""),
                 "Kernfeiten": f"{sum(facts)}/{len(facts)}" if facts else "",
                 "Geweigerd": "ja" if record.get("refused") else "nee",
                 "Antwoord": record.get("answer", ""),
@@ -103,7 +104,6 @@ def question_frame(report: dict) -> pd.DataFrame:
         )
     frame = pd.DataFrame(rows)
     if not frame.empty:
-        frame["Rang bron"] = frame["Rang bron"].astype("Int64")  # None (not found) stays empty, not "None"
         frame = frame.sort_values("Geslaagd", key=lambda s: s.eq("ja"), kind="stable")
     return frame
 

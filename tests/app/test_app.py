@@ -172,3 +172,15 @@ def test_documents_page_adds_and_removes_documents_with_the_password(monkeypatch
     assert not (small_settings.corpus_dir / "schoolfruit.md").exists()
     assert "Verwijderd: schoolfruit.md" in at.success[0].value
     assert len(at.dataframe[0].value) == 1
+
+
+def test_evaluation_table_says_when_the_source_was_not_found():
+    from app_pages.evaluation import question_frame
+
+    report = {"items": [
+        {"id": "q1", "kind": "fact", "question": "a?", "systems": {"vraagpunt": {"rank": 3, "key_facts": [True]}}},
+        {"id": "q2", "kind": "rule", "question": "b?", "systems": {"vraagpunt": {"rank": None, "key_facts": [False]}}},
+        {"id": "q3", "kind": "unanswerable", "question": "c?", "systems": {"vraagpunt": {"rank": None, "refused": True}}},
+    ]}
+    ranks = dict(zip(question_frame(report)["Id"], question_frame(report)["Rang bron"]))
+    assert ranks == {"q1": "3", "q2": "niet gevonden", "q3": ""}
