@@ -106,9 +106,13 @@ def browser():
 
 # -- page helpers ----------------------------------------------------------------------------------
 def wait_for(driver, condition, timeout: float = 120, message: str = ""):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout, poll_frequency=0.3).until(condition, message)
+    # Streamlit re-renders while a page changes: an element found a moment ago can be gone when its
+    # text is read. That is "not yet", not a failure (seen once on a loaded machine).
+    wait = WebDriverWait(driver, timeout, poll_frequency=0.3, ignored_exceptions=(StaleElementReferenceException,))
+    return wait.until(condition, message)
 
 
 def wait_idle(driver, timeout: float = 120) -> None:
