@@ -171,6 +171,12 @@ def test_answer_must_hold_what_the_question_asks_for():
     assert not fills_slot("Sinds wanneer geldt het decreet?", ["Het decreet werd in 2023 besproken."], analyzer)
     assert not fills_slot("Hoe lang duurt de opleiding?", ["De opleiding kost 100.000 euro per jaar."], analyzer)
     assert fills_slot("Hoe lang duurt de opleiding?", ["De opleiding duurt één jaar."], analyzer)
+    # An amount of money asked for ("het maximale bedrag", "hoeveel werkingssubsidie") needs money, not
+    # any figure: "één of een beperkt aantal thema's" holds a number but no amount.
+    themes = ["Scholen worden begeleid rond één of een beperkt aantal thema's."]
+    assert not fills_slot("Wat is het maximale bedrag voor één project?", themes, analyzer)
+    assert fills_slot("Wat is het maximale bedrag voor één project?", ["Elk project kan een maximum van €30.000 aanvragen."], analyzer)
+    assert not fills_slot("Hoeveel werkingssubsidie krijgt Leerpunt?", ["Leerpunt kreeg twee nieuwe opdrachten."], analyzer)
 
 
 def test_question_in_parts_is_answered_in_part_and_says_what_is_missing():
@@ -197,6 +203,16 @@ def test_partial_answer_names_the_part_the_documents_leave_open(assistant):
     assert not answer.refused, answer.text
     assert "6 miljoen" in answer.text
     assert "parkeerkaart" in answer.notice and "niet in de geciteerde passages" in answer.notice
+
+
+def test_a_runner_up_sentence_that_says_what_was_asked_answers_instead_of_a_refusal(assistant):
+    # The best sentences define a begeleidingsproject but give no duration; the one that does
+    # ("een duurtijd van 15 maand") ranks a little lower and answers. Without it: a refusal.
+    answer = assistant.ask("Hoe lang duurt een begeleidingsproject?")
+    assert not answer.refused, answer.text
+    assert "15 maand" in answer.text
+    # A runner-up must still hold what was asked: a number that is no amount of money is no answer.
+    assert assistant.ask("Wat is het maximale bedrag voor één begeleidingsproject?").refused
 
 
 def test_question_about_something_the_documents_do_not_name_is_refused(assistant):
