@@ -156,7 +156,10 @@ def _questions(report: dict) -> None:
     st.subheader("Per vraag")
     failed = int(frame["Geslaagd"].eq("nee").sum())
     st.caption(f"{failed} van {len(frame)} vragen niet helemaal goed; die staan bovenaan.")
-    st.dataframe(frame, hide_index=True, width="stretch", height=420)
+    st.dataframe(
+        frame, hide_index=True, width="stretch", height=420,
+        column_config={"Rang bron": st.column_config.TextColumn(width="medium")},  # room for "niet gevonden"
+    )
 
 
 def _comparison(config: Settings, report: dict) -> None:
