@@ -31,7 +31,7 @@ _ANNOUNCES_LIST = re.compile(
     re.IGNORECASE,
 )
 _QUANTITY = re.compile(
-    r"(?<!\()\d(?!\))|\b(één|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|twintig|honderd|duizend|miljoen|"
+    r"(?<!\()\d(?!\))|\b[eé]én\s+(jaar|maand|week|dag|uur|semester|schooljaar|keer|per)\b|\b(twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|twintig|honderd|duizend|miljoen|"
     r"januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|december)\b",
     re.IGNORECASE,
 )

@@ -177,6 +177,9 @@ def test_answer_must_hold_what_the_question_asks_for():
     assert not fills_slot("Wat is het maximale bedrag voor één project?", themes, analyzer)
     assert fills_slot("Wat is het maximale bedrag voor één project?", ["Elk project kan een maximum van €30.000 aanvragen."], analyzer)
     assert not fills_slot("Hoeveel werkingssubsidie krijgt Leerpunt?", ["Leerpunt kreeg twee nieuwe opdrachten."], analyzer)
+    # "één" is a figure in "één jaar", not in "één van de scholen" or "binnen één project".
+    assert not fills_slot("Hoeveel scholen doen mee?", ["Het gaat om één van de scholen uit het project."], analyzer)
+    assert fills_slot("Hoe lang loopt het project voor de scholen?", ["Het project loopt één jaar in de scholen."], analyzer)
 
 
 def test_question_in_parts_is_answered_in_part_and_says_what_is_missing():
