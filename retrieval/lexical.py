@@ -61,9 +61,9 @@ class DutchAnalyzer:
     def _terms(self, word: str) -> list[str]:
         cached = self._cache.get(word)
         if cached is None:
-            cached = [self._stemmer.stemWord(word)]
+            cached = [self.stem(word)]
             if word not in self._lexicalised:
-                cached.extend(self._stemmer.stemWord(part) for part in self.split_compound(word))
+                cached.extend(self.stem(part) for part in self.split_compound(word))
             self._cache[word] = cached
         return cached
 

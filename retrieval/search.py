@@ -183,9 +183,10 @@ def _scope_terms(chunks: Sequence[Chunk], analyzer: DutchAnalyzer, bm25: BM25) -
     for c in chunks:
         per_doc.setdefault(c.title, Counter()).update(analyzer.analyze(c.text))
     total: Counter[str] = sum(per_doc.values(), Counter())
-    per_title = Counter(t for title in per_doc for t in set(analyzer.analyze(title)))
+    title_terms = {title: set(analyzer.analyze(title)) for title in per_doc}
+    per_title = Counter(t for terms in title_terms.values() for t in terms)
     return frozenset(
-        t for title in per_doc for t in set(analyzer.analyze(title))
+        t for title, terms in title_terms.items() for t in terms
         if per_title[t] == 1 and len(t) >= 3 and bm25.idf(t) >= 2.0
         and per_doc[title][t] >= 3 and per_doc[title][t] * 3 >= total[t]
     )
