@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 from pathlib import Path
 
@@ -20,6 +21,8 @@ SUPPORTED = {".pdf", ".md", ".markdown", ".txt", ".text", ".html", ".htm"}
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\((?:[^()]|\([^)]*\))*\)")
 _MD_EMPHASIS = re.compile(r"(\*\*|__|\*|_)(?=\S)(.+?)(?<=\S)\1")
+# Inline HTML inside Markdown ("<b>329.855</b>", "T<sup>2</sup>"): the reader sees only the text.
+_MD_INLINE_TAG = re.compile(r"<(br|hr)\s*/?>|</?[a-zA-Z][\w-]*(\s[^<>]*)?/?>", re.IGNORECASE)
 _DROP_TAGS = ("script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form", "svg", "iframe")
 
 
@@ -120,8 +123,10 @@ def _markdown_blocks(text: str, faq: bool) -> tuple[list[Page], list[Block], str
 
 
 def _plain_markdown(text: str) -> str:
-    """Markdown inline syntax to the text a reader sees: links keep their label, emphasis its words."""
-    text = text.replace("\\[", "[").replace("\\]", "]").replace("\\(", "(").replace("\\)", ")")
+    """Markdown inline syntax to the text a reader sees: links keep their label, emphasis and inline
+    HTML their words, entities their character."""
+    text = _MD_INLINE_TAG.sub(lambda m: " " if m.group(1) else "", text)
+    text = html.unescape(text).replace("\\[", "[").replace("\\]", "]").replace("\\(", "(").replace("\\)", ")")
     previous = None
     while previous != text:  # nested links resolve from the inside out
         previous, text = text, _MD_LINK.sub(r"\1", text)

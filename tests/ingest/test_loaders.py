@@ -28,6 +28,15 @@ def test_markdown_heading_path_becomes_section():
     assert not any("**" in c.text or "](" in c.text for c in chunks)
 
 
+def test_inline_html_in_markdown_leaves_only_its_text():
+    raw = (CORPUS / "leerpunt-jaarverslag-2025.md").read_text(encoding="utf-8")
+    assert "<b>329.855</b> bereikte accounts" in raw and "T<sup>2</sup>" in raw
+    doc = _load("leerpunt-jaarverslag-2025.md")
+    text = "\n".join(b.text for b in doc.blocks)
+    assert "329.855 bereikte accounts" in text and "Vitamine T2: taalvitamines" in text
+    assert "<b>" not in text and "</sup>" not in text
+
+
 def test_html_keeps_main_text_only():
     doc = _load("begeleidingsprojecten-brede-basiszorg.html")
     text = " ".join(b.text for b in doc.blocks)
