@@ -16,7 +16,7 @@ from vraagpunt.types import Answer, Citation, Hit
 
 NOT_FOUND = "Dat vind ik niet in de documenten van Leerpunt."
 _ASKS_QUANTITY = re.compile(
-    r"\b(hoeveel|hoe ?veel|hoe lang|hoe groot|hoe hoog|wanneer|welke datum|welk jaar|welk bedrag|welk percentage|"
+    r"\b(hoeveel|hoe ?veel|hoe vaak|hoe dikwijls|hoe lang|hoe groot|hoe hoog|wanneer|welke datum|welk jaar|welk bedrag|welk percentage|"
     r"maximum|maximaal|minimum|minimaal|minstens|hoogste|laagste|budget|bedrag|percentage|deadline)\b",
     re.IGNORECASE,
 )
@@ -24,7 +24,11 @@ _ASKS_QUANTITY = re.compile(
 # must score at least this share of the best sentence (for parts, 0.3 to 0.7 measured the same; in
 # place of the chosen sentences, 0.7 lost the gain that 0.5 gave on the odd ids).
 _PART_MIN_SCORE = 0.5
-_LINK = re.compile(r"https?://\S+|www\.\S+")
+_LINK = re.compile(r"https?://\S+|www\.\S+|\b[\w-]+(\.[\w-]+)*\.(be|nl|eu|com|org|net)\b/?\S*")
+# "Figuur 4: Het TPACK model", "Bron: IDEA Consult", "Tabel 2: …": what a figure shows or where it
+# comes from, not a statement that answers anything.
+_CAPTION = re.compile(r"^\W*(bron|figuur|fig\.|tabel|grafiek|foto|afbeelding)(\s+\d+(\.\d+)*)?\s*[:.]", re.IGNORECASE)
+_FIGURE = re.compile(r"(?<![\w.,])\d[\d.,]*%?")
 _ANNOUNCES_LIST = re.compile(
     r":$|\b(twee|drie|vier|vijf|zes|zeven|acht|negen|tien|[2-9]|1\d)\s+(\w+\s+)?"
     r"(doelen|opdrachten|taken|fasen|stappen|pijlers|elementen|criteria|voorwaarden|rondes|delen|onderdelen|thema's|types|soorten)\b",
@@ -132,7 +136,7 @@ class ExtractiveAnswerer:
             qv = snap.question_vector(hit.chunk.id)
             faq = _band(float(qv @ vectors[0])) if qv is not None else 0.0
             for position, (text, vector) in enumerate(snap.sentences(hit.chunk.id)):
-                if text.endswith("?") or not _is_prose(text):
+                if text.endswith("?") or not _is_prose(text) or (_is_figure_run(text) and not wants_quantity):
                     continue
                 c = ScoredSentence(hit, position, text)
                 terms = set(snap.analyzer.analyze(text))
@@ -209,13 +213,18 @@ def fills_slot(question: str, sentences: Sequence[str], analyzer: DutchAnalyzer)
     question in parts ("hoeveel … en tot wanneer …") is answered when one of its parts is.
     """
     asked = [part for part in question_parts(focus_of(question) or question) if _slots(part)]
-    return not asked or len(unfilled_parts(question, sentences, analyzer)) < len(asked)
+    joined = _joined(sentences)
+    return not asked or any(_filled(part, joined, analyzer) for part in asked)
 
 
 def unfilled_parts(question: str, sentences: Sequence[str], analyzer: DutchAnalyzer) -> list[str]:
     """The parts of the question that ask for a figure, amount, date or named thing the sentences lack."""
-    joined = " ".join(_LINK.sub("", s) for s in sentences)
+    joined = _joined(sentences)
     return [part for part in question_parts(focus_of(question) or question) if not _filled(part, joined, analyzer)]
+
+
+def _joined(sentences: Sequence[str]) -> str:
+    return " ".join(_LINK.sub("", s) for s in sentences)  # links do not count: their digits are no figures
 
 
 def question_parts(question: str) -> list[str]:
@@ -325,7 +334,15 @@ def _is_prose(text: str) -> bool:
     """A sentence a person can read as an answer, not a run of links or table debris."""
     without_links = _LINK.sub("", text)
     words = re.findall(r"[^\W\d_]{2,}", without_links)
-    return len(words) >= 4 and len(without_links) >= 0.6 * len(text)
+    return len(words) >= 4 and len(without_links) >= 0.6 * len(text) and not _CAPTION.match(text)
+
+
+def _is_figure_run(text: str) -> bool:
+    """A line of an infographic or a table ("896 Poster (praatplaat) 663 Reflectiekaarten 657 …"):
+    figures with labels, no sentence. It answers "hoeveel …?", not a question about what or why."""
+    figures = len(_FIGURE.findall(text))
+    words = len(re.findall(r"[^\W\d_]{2,}", text))
+    return figures > 3 and figures * 3 >= words and not re.search(r"[.!?]\s*$", text)
 
 
 def _band(similarity: float, low: float = 0.75, high: float = 0.9) -> float:

@@ -236,3 +236,16 @@ def test_rules_of_one_call_are_no_answer_about_another(assistant):
     other = assistant.ask("En bij een begeleidingsproject?", history)
     assert other.refused, other.text
     assert "10%" not in other.text
+
+
+def test_captions_are_never_quoted_and_figure_lines_only_for_a_figure(assistant):
+    # "Figuur 4: Het TPACK model" is the best match for the words, but it is a caption, no answer.
+    tpack = assistant.ask("Wat is het TPACK-model?")
+    assert not tpack.refused and "conceptueel kader" in tpack.text, tpack.text
+    assert not re.search(r"\b(Figuur|Bron|Tabel)\s*\d*\s*:", tpack.text), tpack.text
+    # An infographic line ("896 Poster (praatplaat) 663 Reflectiekaarten …") answers "hoeveel …?" …
+    subscribers = assistant.ask("Hoeveel abonnees heeft de nieuwsbrief van Leerpunt?")
+    assert "8.411 abonnees" in subscribers.text, subscribers.text
+    # … but not a question about where to order the materials it counts.
+    order = assistant.ask("Waar kan ik de praatplaat bestellen?")
+    assert "896 Poster" not in order.text, order.text
