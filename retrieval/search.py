@@ -180,15 +180,17 @@ def _scope_terms(chunks: Sequence[Chunk], analyzer: DutchAnalyzer, bm25: BM25) -
     about that subject (see extractive.in_scope).
     """
     per_doc: dict[str, Counter[str]] = {}
-    for c in chunks:
-        per_doc.setdefault(c.title, Counter()).update(analyzer.analyze(c.text))
+    titles: dict[str, str] = {}
+    for c in chunks:  # per source file: two documents with the same title are still two documents
+        per_doc.setdefault(c.source, Counter()).update(analyzer.analyze(c.text))
+        titles.setdefault(c.source, c.title)
     total: Counter[str] = sum(per_doc.values(), Counter())
-    title_terms = {title: set(analyzer.analyze(title)) for title in per_doc}
-    per_title = Counter(t for terms in title_terms.values() for t in terms)
+    title_terms = {source: set(analyzer.analyze(title)) for source, title in titles.items()}
+    in_titles = Counter(t for terms in title_terms.values() for t in terms)
     return frozenset(
-        t for title, terms in title_terms.items() for t in terms
-        if per_title[t] == 1 and len(t) >= 3 and bm25.idf(t) >= 2.0
-        and per_doc[title][t] >= 3 and per_doc[title][t] * 3 >= total[t]
+        t for source, terms in title_terms.items() for t in terms
+        if in_titles[t] == 1 and len(t) >= 3 and bm25.idf(t) >= 2.0
+        and per_doc[source][t] >= 3 and per_doc[source][t] * 3 >= total[t]
     )
 
 
