@@ -16,6 +16,10 @@ from vraagpunt.errors import IngestError
 
 _PAGE_NUMBER = re.compile(r"^(?:p(?:agina)?\.?\s*)?\d{1,4}(?:\s*(?:/|van)\s*\d{1,4})?$", re.IGNORECASE)
 _MARGIN = 0.1  # fraction of the page height treated as header/footer zone
+_FOOTNOTE_LINE = re.compile(r"^(\d{1,3})\s+[^\W\d]", re.MULTILINE)  # "13 Voogt, J., Fisser, P. …"
+_GLUED_NUMBER = re.compile(  # "technologie13.", "context)14.", "(2013)7": a superscript reference, lost
+    r"(?:(?<=[^\W\d_]{3})|(?<=[^\W_][)’”])|(?<=\.[’”]))(\d{1,3})(?=[\s.,;:)]|$)"
+)
 
 
 @dataclass
@@ -62,7 +66,7 @@ def read_pdf(path: Path) -> tuple[str, list[PdfPage]]:
         raise IngestError("PDF heeft geen pagina's.")
     pages = _strip_running_lines(raw_pages)
     step = _line_step(pages)
-    result = [PdfPage(i + 1, _paragraphs(lines, step)) for i, lines in enumerate(pages)]
+    result = _drop_footnote_marks([PdfPage(i + 1, _paragraphs(lines, step)) for i, lines in enumerate(pages)])
     if not any(p.paragraphs for p in result):
         raise IngestError("PDF bevat geen tekst (gescand beeld?); voeg een PDF met tekstlaag toe.")
     return title, result
@@ -161,3 +165,29 @@ def _paragraphs(lines: list[_Line], step: float) -> list[tuple[str, float]]:
             paragraphs[-1][0].append(line.text)
         prev = line
     return [(dehyphenate("\n".join(texts)), size) for texts, size in paragraphs]
+
+
+def _drop_footnote_marks(pages: list[PdfPage]) -> list[PdfPage]:
+    """Remove footnote references whose superscript was lost: "technologie13." -> "technologie.".
+
+    Glued to a word they hide it from search ("technologie13" matches no query). A number counts as
+    a reference only when the document has a footnote with that number ("13 Voogt, J. …") and it
+    continues the run of references (a little higher than the last one): "TACCLE2" or "Lab9" late
+    in a report are names, not references.
+    """
+    notes = {int(n) for page in pages for text, _ in page.paragraphs for n in _FOOTNOTE_LINE.findall(text)}
+    if not notes:
+        return pages
+    last = 0
+
+    def unglue(m: re.Match) -> str:
+        nonlocal last
+        n = int(m.group(1))
+        if n in notes and last < n <= last + 5:
+            last = n
+            return ""
+        return m.group(0)
+
+    for page in pages:
+        page.paragraphs = [(_GLUED_NUMBER.sub(unglue, text), size) for text, size in page.paragraphs]
+    return pages

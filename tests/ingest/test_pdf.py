@@ -42,6 +42,17 @@ def test_justified_double_spaces_are_normalized():
     assert all("  " not in p.text for p in doc.pages)
 
 
+def test_footnote_references_that_lost_their_superscript_are_removed():
+    # The report's references were set as plain digits: "technologie13.", "context)14.", "(2013)7".
+    _, pages = read_pdf(CORPUS / "analyserapport-actieprogramma-digitale-school.pdf")
+    text = " ".join(t for page in pages for t, _ in page.paragraphs)
+    assert "onderwijzen met technologie. De afkorting" in text
+    assert "realistische context)." in text and "technologie13" not in text
+    assert "13 Voogt, J." in text  # the footnote itself stays
+    # Digits after a name, late in the report and out of the run of references, are part of the name.
+    assert "TACCLE2" in text and "Lab9" in text
+
+
 def test_synthetic_pdf_header_footer_and_hyphenation(tmp_path):
     path = make_pdf(
         tmp_path / "t.pdf",
