@@ -76,7 +76,7 @@ class ExtractiveAnswerer:
         sentences = self.score_sentences(question, hits, snap)
         if not sentences or self.confidence(sentences) < self._settings.refusal_threshold:
             return refusal(question, hits)
-        chosen = self._select(sentences)
+        chosen = self._select(sentences, question, snap.analyzer)
         texts = [c.text for c in chosen]
         if not fills_slot(question, texts, snap.analyzer):
             # The best sentences are about the topic but do not say what was asked (an amount, a date,
@@ -150,8 +150,11 @@ class ExtractiveAnswerer:
         candidates.sort(key=lambda c: -c.score)
         return candidates
 
-    def _select(self, ranked: list[ScoredSentence]) -> list[ScoredSentence]:
+    def _select(self, ranked: list[ScoredSentence], question: str, analyzer: DutchAnalyzer) -> list[ScoredSentence]:
         best = ranked[0]
+        # A question that asks for a figure, a date or a named thing: a sentence from another passage
+        # earns its citation only by holding such an answer too, not by being about the same topic.
+        slotted = any(_slots(part) for part in question_parts(focus_of(question) or question))
         chosen = [best]
         budget = 650 - len(best.text)
         for c in ranked[1:]:
@@ -159,6 +162,8 @@ class ExtractiveAnswerer:
                 break
             neighbour = c.hit.chunk.id == best.hit.chunk.id and abs(c.position - best.position) == 1
             good = c.score >= best.score * (0.5 if neighbour else 0.9)
+            if good and slotted and c.hit.chunk.id != best.hit.chunk.id:
+                good = fills_slot(question, [c.text], analyzer)
             if good and len(c.text) <= budget and not _near_duplicate(c, chosen):
                 chosen.append(c)
                 budget -= len(c.text)

@@ -249,3 +249,12 @@ def test_captions_are_never_quoted_and_figure_lines_only_for_a_figure(assistant)
     # … but not a question about where to order the materials it counts.
     order = assistant.ask("Waar kan ik de praatplaat bestellen?")
     assert "896 Poster" not in order.text, order.text
+
+
+def test_a_second_passage_is_cited_only_when_it_holds_what_was_asked(assistant):
+    # "Leerpunt werd opgericht als een private stichting, aangestuurd door …" matches the topic as
+    # well as the answer does, but says nothing about when: it is no second source for a date.
+    answer = assistant.ask("Wanneer is Leerpunt opgericht en door wie?")
+    assert "2022" in answer.text and "Ben Weyts" in answer.text, answer.text
+    for citation in answer.citations:
+        assert any(re.search(r"\b20\d\d\b", s) for s in citation.sentences), citation.sentences
