@@ -305,15 +305,27 @@ _MONEY_WORDS = frozenset({"geld", "bedrag", "budget", "subsidie", "middelen", "e
 _PERCENT_WORDS = frozenset({"procent", "percent", "percentage"})
 _PRICE_VERBS = frozenset({"kost", "kosten", "betaal", "betaalt", "betalen", "bedraagt"})
 _ADJECTIVE_ENDINGS = ("nde", "ste", "ige", "ele", "lijke", "ische")
+# "Hoeveel kreeg het SNPB aan subsidie?": a verb right after "hoeveel" counts nothing itself; what is
+# counted, if named, follows "aan". (Auxiliaries such as "is", "werd", "kan" are stop words already.)
+_HEAD_VERBS = frozenset({
+    "krijg", "krijgt", "krijgen", "kreeg", "kregen", "ontvang", "ontvangt", "ontvangen", "ontving", "ontvingen",
+    "bedroeg", "verdien", "verdient", "verdienen", "telt", "tellen", "telde", "gaat", "gaan", "ging", "gingen",
+    "komt", "komen", "kwam", "kwamen", "zit", "zitten", "zat", "staat", "staan", "stond", "bestaat", "bestond",
+    "vraagt", "vragen", "vroeg", "heb", "hebt", "levert", "leverde", "bracht", "brengt", "kostte", "kostten",
+})
 
 
 def _asked_head(question: str) -> str:
     """The noun after "hoeveel": "hoeveel bestaande scholen" -> "scholen" (an adjective is skipped);
-    "hoeveel/wat kost een parkeerkaart" -> "parkeerkaart" (the thing priced, not the verb)."""
+    "hoeveel/wat kost een parkeerkaart" -> "parkeerkaart" (the thing priced, not the verb);
+    "hoeveel kreeg het SNPB aan subsidie" -> "subsidie" (after a verb, what follows "aan")."""
     m = _HEAD.search(question)
     if not m:
         return ""
     word = m.group(1)
+    if word.lower() in _HEAD_VERBS:
+        counted = re.search(r"\baan\s+([\w-]{3,})", question[m.end():], re.IGNORECASE)
+        return counted.group(1) if counted else ""
     if word.lower() in _PRICE_VERBS:
         after = [w for w in re.findall(r"[\w-]+", question[m.end():]) if w.lower() not in DUTCH_STOPWORDS]
         return after[0] if after else ""

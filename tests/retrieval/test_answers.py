@@ -258,3 +258,13 @@ def test_a_second_passage_is_cited_only_when_it_holds_what_was_asked(assistant):
     assert "2022" in answer.text and "Ben Weyts" in answer.text, answer.text
     for citation in answer.citations:
         assert any(re.search(r"\b20\d\d\b", s) for s in citation.sentences), citation.sentences
+
+
+def test_a_verb_after_hoeveel_is_not_what_is_counted(assistant):
+    # "Hoeveel kreeg … aan subsidie?" counts the subsidy, not "kreeg": the sentence with the amount answers.
+    analyzer = DutchAnalyzer()
+    question = "Hoeveel kreeg het samenwerkingsverband SNPB aan subsidie?"
+    assert fills_slot(question, ["De subsidie bedroeg maximaal 400.000€."], analyzer)
+    assert not fills_slot(question, ["Tussen 2011-2012 en 2014 ontvingen de begeleidingsdiensten een projectsubsidie."], analyzer)
+    answer = assistant.ask(question)
+    assert not answer.refused and "400.000€" in answer.text, answer.text
