@@ -27,6 +27,8 @@ from vraagpunt.settings import REPO_ROOT, Settings
 from vraagpunt.types import Answer, Document
 
 DEFAULT_DATASET = REPO_ROOT / "evals" / "dataset.jsonl"
+# Written later, by someone who had not seen Vraagpunt's answers; never used to choose anything.
+HOLDOUT_DATASET = REPO_ROOT / "evals" / "holdout.jsonl"
 KINDS = ("fact", "number", "rule", "concept", "multi", "followup", "unanswerable")
 PERSONAS = ("teacher", "applicant", "staff")
 SYSTEM = "vraagpunt"

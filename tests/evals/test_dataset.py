@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from evals.runner import DEFAULT_DATASET, load_dataset, load_documents, validate_dataset
+from evals.runner import DEFAULT_DATASET, HOLDOUT_DATASET, load_dataset, load_documents, validate_dataset
 from tests.conftest import make_settings
 
 
@@ -23,6 +23,13 @@ def items():
 def test_real_dataset_is_valid(items, documents):
     assert len(items) == 143
     assert validate_dataset(items, documents) == []
+
+
+def test_holdout_set_is_valid_and_shares_no_question_with_the_tuning_set(items, documents):
+    holdout = load_dataset(HOLDOUT_DATASET)
+    assert len(holdout) == 48
+    assert validate_dataset(holdout, documents) == []
+    assert not {i["question"].lower() for i in holdout} & {i["question"].lower() for i in items}
 
 
 def _item(items, kind):
