@@ -304,7 +304,7 @@ _HEAD = re.compile(r"\b(?:hoeveel|wat(?=\s+kost))\s+(?:(?:eigen|extra|andere|nie
 _MONEY_WORDS = frozenset({"geld", "bedrag", "budget", "subsidie", "middelen", "euro", "financiering"})
 _PERCENT_WORDS = frozenset({"procent", "percent", "percentage"})
 _PRICE_VERBS = frozenset({"kost", "kosten", "betaal", "betaalt", "betalen", "bedraagt"})
-_ADJECTIVE_ENDINGS = ("nde", "ste", "ige", "ele", "lijke", "ische")
+_ADJECTIVE_ENDINGS = ("nde", "end", "ste", "ige", "ele", "lijke", "lijks", "ische")  # "bijkomend geld"
 # "Hoeveel kreeg het SNPB aan subsidie?": a verb right after "hoeveel" counts nothing itself; what is
 # counted, if named, follows "aan". (Auxiliaries such as "is", "werd", "kan" are stop words already.)
 _HEAD_VERBS = frozenset({
