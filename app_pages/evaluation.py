@@ -35,6 +35,15 @@ KIND_LABELS = {
 }
 
 
+def datasets(runner) -> dict[str, object]:
+    """The evaluation sets staff can run: {label: path}. The held-out set is only there when it exists."""
+    sets = {"Bekende vragen (dataset.jsonl)": runner.DEFAULT_DATASET}
+    holdout = getattr(runner, "HOLDOUT_DATASET", None)
+    if holdout is not None and holdout.is_file():
+        sets["Achtergehouden vragen (holdout.jsonl)"] = holdout
+    return sets
+
+
 def _runner():
     try:
         from evals import runner
@@ -164,7 +173,7 @@ def _questions(report: dict) -> None:
 
 def _comparison(config: Settings, report: dict) -> None:
     runner = _runner()
-    history = runner.load_history(config) if runner else []
+    history = runner.load_history(config, report.get("dataset")) if runner else []
     st.subheader("Vergelijking met eerdere runs")
     if len(history) >= 2:
         rows = []
@@ -224,14 +233,14 @@ def _feedback(config: Settings) -> None:
     )
 
 
-def _run(config: Settings, runner, baselines: bool) -> dict:
+def _run(config: Settings, runner, dataset, baselines: bool) -> dict:
     bar = st.progress(0.0, text="Evaluatie wordt voorbereid…")
 
     def progress(done: int, total: int) -> None:
         bar.progress(min(done / max(total, 1), 1.0), text=f"Vraag {done} van {total}")
 
     report = runner.run_evaluation(
-        config, resources.assistant(config), runner.DEFAULT_DATASET, k=5, baselines=baselines, progress=progress
+        config, resources.assistant(config), dataset, k=5, baselines=baselines, progress=progress
     )
     bar.progress(1.0, text="Rapport opslaan…")
     folder = runner.save_run(config, report)
@@ -251,19 +260,30 @@ def main() -> None:
     st.title("Evaluatie")
     st.caption("Hoe goed vindt en citeert Vraagpunt de juiste passages, vergeleken met eenvoudige baselines?")
     runner = _runner()
+    report = None
     if runner is None:
         st.warning("De evaluatiemodule (`evals.runner`) ontbreekt in deze installatie.")
     else:
+        sets = datasets(runner)
+        label = st.selectbox(
+            "Evaluatieset", list(sets),
+            help="De achtergehouden vragen zijn nooit gebruikt om iets af te stellen: ze tonen hoe Vraagpunt het "
+            "doet op vragen die het nooit gezien heeft.",
+        )
+        dataset = sets[label]
+        key = runner.dataset_key(dataset)
+        reports = st.session_state.setdefault("eval_reports", {})
         left, right = st.columns([1, 3], vertical_alignment="center")
         baselines = right.toggle("Met baselines (BM25, dense, LangChain)", value=True)
         if left.button("Evaluatie uitvoeren", type="primary", icon=":material/play_arrow:"):
             try:
-                st.session_state["eval_report"] = _run(config, runner, baselines)
+                reports[key] = _run(config, runner, dataset, baselines)
             except VraagpuntError as exc:
                 resources.stop_on_error(exc)
-    report = st.session_state.get("eval_report") or (runner.previous_report(config) if runner else None)
+        report = reports.get(key) or runner.previous_report(config, dataset)
     if report is None:
-        st.info("Er is nog geen evaluatie uitgevoerd. Start er een met de knop hierboven of met `vraagpunt eval`.")
+        st.info("Er is nog geen evaluatie uitgevoerd op deze set. Start er een met de knop hierboven of met "
+                "`vraagpunt eval`.")
     else:
         created = str(report.get("created", "")).replace("T", " ")[:16]
         st.subheader(f"Resultaat van {created}" if created else "Resultaat")

@@ -2,8 +2,10 @@
 
 Public, stable API (the app's evaluation page uses it):
 - `run_evaluation(settings, assistant, dataset_path, k, baselines, progress) -> dict` — the report.
-- `save_run(settings, report, out=None) -> Path` — writes report.json/.md and charts, appends the history.
-- `load_history(settings) -> list[dict]`, `load_report(path) -> dict`, `compare_runs(old, new) -> dict`.
+- `save_run(settings, report, out=None) -> Path` — writes report.json/.md and charts, appends the history;
+  the comparison is with the previous run on the same dataset.
+- `load_history(settings, dataset=None) -> list[dict]`, `previous_report(settings, dataset=None)`,
+  `load_report(path) -> dict`, `compare_runs(old, new) -> dict`.
 - `load_dataset(path)`, `validate_dataset(items, documents)`, `check_dataset(settings, path)`.
 - `run_cli(settings, dataset, k, out, baselines) -> int` — `vraagpunt eval`.
 """
@@ -332,7 +334,7 @@ def run_evaluation(
     return {
         "version": 1,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "dataset": str(dataset_path),
+        "dataset": dataset_key(dataset_path),
         "n_items": len(items),
         "k": k,
         "retrieve_k": RETRIEVE_K,
@@ -357,21 +359,33 @@ def history_path(settings: Settings) -> Path:
     return Path(settings.data_dir) / "evals" / "history.jsonl"
 
 
-def load_history(settings: Settings) -> list[dict]:
-    """One entry per saved run, oldest first: created, report path, dataset, n_items, headline per system."""
+def dataset_key(path: Path | str) -> str:
+    """How a run names its dataset: the absolute path, so runs on one set compare only with each other."""
+    return str(Path(path).resolve())
+
+
+def load_history(settings: Settings, dataset: Path | str | None = None) -> list[dict]:
+    """One entry per saved run, oldest first: created, report path, dataset, n_items, headline per system.
+
+    With `dataset`, only the runs on that evaluation set.
+    """
     path = history_path(settings)
     if not path.is_file():
         return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    entries = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if dataset is None:
+        return entries
+    key = dataset_key(dataset)
+    return [e for e in entries if dataset_key(e.get("dataset", "")) == key]
 
 
 def load_report(path: Path) -> dict:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
-def previous_report(settings: Settings) -> dict | None:
-    """The report of the most recent saved run whose report file still exists."""
-    for entry in reversed(load_history(settings)):
+def previous_report(settings: Settings, dataset: Path | str | None = None) -> dict | None:
+    """The report of the most recent saved run (on `dataset`, if given) whose report file still exists."""
+    for entry in reversed(load_history(settings, dataset)):
         path = Path(entry.get("report", ""))
         if path.is_file():
             return load_report(path)
@@ -455,7 +469,7 @@ def save_run(settings: Settings, report: dict, out: Path | None = None) -> Path:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     out = Path(out) if out is not None else Path(settings.data_dir) / "evals" / stamp
     out.mkdir(parents=True, exist_ok=True)
-    previous = previous_report(settings)
+    previous = previous_report(settings, report.get("dataset"))  # a held-out set is no baseline for the main one
     report["comparison"] = compare_runs(previous, report) if previous is not None else None
     charts = write_charts(report, out)
     report["charts"] = [p.name for p in charts]

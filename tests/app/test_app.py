@@ -174,6 +174,20 @@ def test_documents_page_adds_and_removes_documents_with_the_password(monkeypatch
     assert len(at.dataframe[0].value) == 1
 
 
+def test_evaluation_page_runs_the_held_out_set_apart(app):
+    app.switch_page("app_pages/evaluation.py").run()
+    box = app.selectbox[0]
+    assert box.label == "Evaluatieset"
+    assert box.options == ["Bekende vragen (dataset.jsonl)", "Achtergehouden vragen (holdout.jsonl)"]
+    box.select("Achtergehouden vragen (holdout.jsonl)").run()
+    assert not app.exception, app.exception
+    # Never the tuning set's report under the held-out label: its own run, or none yet.
+    shown = " ".join(c.value for c in app.caption)
+    infos = " ".join(i.value for i in app.info)
+    assert "48 vragen" in shown or "nog geen evaluatie uitgevoerd op deze set" in infos
+    assert "143 vragen" not in shown
+
+
 def test_evaluation_table_says_when_the_source_was_not_found():
     from app_pages.evaluation import question_frame
 

@@ -7,7 +7,9 @@ import json
 import pytest
 
 from evals.report import headline_table
-from evals.runner import DEFAULT_DATASET, check_floor, load_history, run_evaluation, save_run
+from evals.runner import (
+    DEFAULT_DATASET, HOLDOUT_DATASET, check_floor, dataset_key, load_history, run_evaluation, save_run,
+)
 from vraagpunt.settings import REPO_ROOT
 
 FLOOR = REPO_ROOT / "evals" / "floor.json"
@@ -48,3 +50,11 @@ def test_full_evaluation_meets_the_floor(corpus_settings, assistant, tmp_path):
     assert len(load_history(corpus_settings)) == runs_before + 2
     assert "Vorige run:" in (again / "report.md").read_text(encoding="utf-8")
     assert report["comparison"]["worse"] == [] and report["comparison"]["better"] == []
+
+    # A run on another set is compared with runs on that set only, never with this one.
+    holdout_runs = len(load_history(corpus_settings, HOLDOUT_DATASET))
+    other = dict(report, dataset=dataset_key(HOLDOUT_DATASET), comparison=None)
+    save_run(corpus_settings, other, tmp_path / "run3")
+    assert (other["comparison"] is None) == (holdout_runs == 0)
+    assert len(load_history(corpus_settings, HOLDOUT_DATASET)) == holdout_runs + 1
+    assert len(load_history(corpus_settings, DEFAULT_DATASET)) == len(load_history(corpus_settings)) - holdout_runs - 1
