@@ -37,11 +37,14 @@ def squash(text: str) -> str:
 
 
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-Ý0-9“‘\"(])")
+# A bare link ends its line: "…/7-valorisatieproducten-2024 Als je op een onderzoeksproject …" is two units.
+_AFTER_LINK = re.compile(r"((?:https?://|www\.)\S+)\s+(?=[A-ZÀ-Ý])")
 
 
 def split_sentences(text: str) -> list[str]:
     """Split Dutch running text into sentences, keeping abbreviations like "bv." mostly intact."""
-    parts = [p.strip() for p in _SENTENCE_SPLIT.split(text) if p.strip()]
+    pieces = (piece for part in _SENTENCE_SPLIT.split(_AFTER_LINK.sub("\\1\x00", text)) for piece in part.split("\x00"))
+    parts = [p.strip() for p in pieces if p.strip()]
     merged: list[str] = []
     for part in parts:
         if merged and re.search(r"\b(bv|bijv|o\.a|m\.b\.t|i\.p\.v|nl|vb|ca|nr|art|dr|prof|mr|e\.d|enz|t\.e\.m|p)\.$", merged[-1], re.I):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from ingest.chunking import chunk_document, sentence_units
 from ingest.loaders import load_document
 from ingest.manifest import DocumentInfo, read_manifest
@@ -83,6 +85,15 @@ def test_answer_units_of_a_typeset_report_are_whole_sentences():
         if a[-1] not in ".?!:;)”’'" and b[:1].islower()
     ]
     assert len(cut) <= 2, cut
+
+
+def test_a_bare_link_before_an_answer_is_a_unit_of_its_own():
+    # The Q&A has a stray link line between a question and its answer; it was quoted as the start
+    # of the answer ("https://leerpunt.be/… Als je op een onderzoeksproject …").
+    chunks = chunk_document(_load("valorisatieprojecten-qa-infosessie-2025.pdf"), size=1100, overlap=150)
+    units = [u for c in chunks for u in sentence_units(c)]
+    assert any(u.startswith("Als je op een onderzoeksproject aan de slag was") for u in units)
+    assert not any(re.match(r"https?://\S+\s+[A-Z]", u) for u in units)
 
 
 def test_faq_questions_stay_with_their_answers():
