@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 
-from ingest.textclean import split_sentences
+from ingest.textclean import LINK, split_sentences
 from vraagpunt.types import Block, Chunk, Document
 
 MIN_UNIT = 40
-_BARE_LINK = re.compile(r"(?:https?://|www\.)\S+")
 
 
 def sentence_units(chunk: Chunk) -> list[str]:
@@ -25,7 +23,7 @@ def sentence_units(chunk: Chunk) -> list[str]:
             continue
         pending = ""
         for sentence in split_sentences(line):
-            if _BARE_LINK.fullmatch(sentence):  # a link is no sentence fragment: it joins nothing
+            if LINK.fullmatch(sentence):  # a link is no sentence fragment: it joins nothing
                 units.extend(u for u in (pending, sentence) if u)
                 pending = ""
                 continue

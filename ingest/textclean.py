@@ -37,8 +37,9 @@ def squash(text: str) -> str:
 
 
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-Ý0-9“‘\"(])")
+LINK = re.compile(r"(?:https?://|www\.)\S+")
 # A bare link ends its line: "…/7-valorisatieproducten-2024 Als je op een onderzoeksproject …" is two units.
-_AFTER_LINK = re.compile(r"((?:https?://|www\.)\S+)\s+(?=[A-ZÀ-Ý])")
+_AFTER_LINK = re.compile(rf"({LINK.pattern})\s+(?=[A-ZÀ-Ý])")
 
 
 def split_sentences(text: str) -> list[str]:

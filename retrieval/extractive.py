@@ -28,6 +28,7 @@ _LINK = re.compile(r"https?://\S+|www\.\S+|\b[\w-]+(\.[\w-]+)*\.(be|nl|eu|com|or
 # "Figuur 4: Het TPACK model", "Bron: IDEA Consult", "Tabel 2: …": what a figure shows or where it
 # comes from, not a statement that answers anything.
 _CAPTION = re.compile(r"^\W*(bron|figuur|fig\.|tabel|grafiek|foto|afbeelding)(\s+\d+(\.\d+)*)?\s*[:.]", re.IGNORECASE)
+_LETTER_WORD = re.compile(r"[^\W\d_]{2,}")  # a word of letters, no figure
 _FIGURE = re.compile(r"(?<![\w.,])\d[\d.,]*%?")
 _ANNOUNCES_LIST = re.compile(
     r":$|\b(twee|drie|vier|vijf|zes|zeven|acht|negen|tien|[2-9]|1\d)\s+(\w+\s+)?"
@@ -154,7 +155,7 @@ class ExtractiveAnswerer:
         best = ranked[0]
         # A question that asks for a figure, a date or a named thing: a sentence from another passage
         # earns its citation only by holding such an answer too, not by being about the same topic.
-        slotted = any(_slots(part) for part in question_parts(focus_of(question) or question))
+        slotted = bool(_asked_parts(question))
         chosen = [best]
         budget = 650 - len(best.text)
         for c in ranked[1:]:
@@ -217,7 +218,7 @@ def fills_slot(question: str, sentences: Sequence[str], analyzer: DutchAnalyzer)
     compound part or a long common prefix). Links do not count: their digits are no figures. A
     question in parts ("hoeveel … en tot wanneer …") is answered when one of its parts is.
     """
-    asked = [part for part in question_parts(focus_of(question) or question) if _slots(part)]
+    asked = _asked_parts(question)
     joined = _joined(sentences)
     return not asked or any(_filled(part, joined, analyzer) for part in asked)
 
@@ -226,6 +227,12 @@ def unfilled_parts(question: str, sentences: Sequence[str], analyzer: DutchAnaly
     """The parts of the question that ask for a figure, amount, date or named thing the sentences lack."""
     joined = _joined(sentences)
     return [part for part in question_parts(focus_of(question) or question) if not _filled(part, joined, analyzer)]
+
+
+def _asked_parts(question: str) -> list[str]:
+    """The parts of the question (of a follow-up: of the user's own words) that ask for a figure, an
+    amount, a date or a named thing."""
+    return [part for part in question_parts(focus_of(question) or question) if _slots(part)]
 
 
 def _joined(sentences: Sequence[str]) -> str:
@@ -350,7 +357,7 @@ def _asks_quantity(question: str) -> bool:
 def _is_prose(text: str) -> bool:
     """A sentence a person can read as an answer, not a run of links or table debris."""
     without_links = _LINK.sub("", text)
-    words = re.findall(r"[^\W\d_]{2,}", without_links)
+    words = _LETTER_WORD.findall(without_links)
     return len(words) >= 4 and len(without_links) >= 0.6 * len(text) and not _CAPTION.match(text)
 
 
@@ -358,7 +365,7 @@ def _is_figure_run(text: str) -> bool:
     """A line of an infographic or a table ("896 Poster (praatplaat) 663 Reflectiekaarten 657 …"):
     figures with labels, no sentence. It answers "hoeveel …?", not a question about what or why."""
     figures = len(_FIGURE.findall(text))
-    words = len(re.findall(r"[^\W\d_]{2,}", text))
+    words = len(_LETTER_WORD.findall(text))
     return figures > 3 and figures * 3 >= words and not re.search(r"[.!?]\s*$", text)
 
 
