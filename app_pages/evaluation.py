@@ -20,6 +20,7 @@ METRICS = {
     "recall_at_5": "Gevonden in top 5",
     "mrr_at_10": "MRR@10",
     "key_fact_recall": "Kernfeiten in antwoord",
+    "key_fact_recall_retrieved": "Kernfeiten in top 5 (plafond)",
     "citation_precision": "Juiste bronnen",
     "refusal_recall": "Terechte weigeringen",
     "false_refusal_rate": "Onterechte weigeringen",

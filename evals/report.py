@@ -12,6 +12,7 @@ ROWS = (
     ("ndcg_at_10", "nDCG@10", "num"),
     ("both_found_at_10", "Beide passages in top 10 (multi)", "pct"),
     ("key_fact_recall", "Kernfeiten in antwoord", "pct"),
+    ("key_fact_recall_retrieved", "Kernfeiten in opgehaalde top {k} (plafond)", "pct"),
     ("citation_precision", "Citatieprecisie", "pct"),
     ("cited_retrieved_rate", "Geciteerd ∈ opgehaald", "pct"),
     ("refusal_precision", "Weigerprecisie", "pct"),
@@ -47,7 +48,7 @@ def headline_table(report: dict) -> str:
     """Metric rows, one column per system (Vraagpunt first)."""
     systems = report["systems"]
     rows = [
-        [label] + [fmt(report["headline"][s["name"]].get(key), style) for s in systems]
+        [label.format(k=report.get("k", 5))] + [fmt(report["headline"][s["name"]].get(key), style) for s in systems]
         for key, label, style in ROWS
     ]
     return _table(["Maat"] + [s["label"] for s in systems], rows)
@@ -122,9 +123,14 @@ def _failures(f: dict, k: int) -> list[str]:
         rank = f"rang {x['rank']}" if x["rank"] else "niet in top 10"
         out.append(f"- `{x['id']}` ({x['kind']}, {rank}): {x['question']}")
     out += ["", f"### Kernfeiten ontbreken in het antwoord ({len(f['missing_key_facts'])})", ""]
+    chosen_wrong = [x for x in f["missing_key_facts"] if x.get("retrieved")]
+    if "retrieved" in next(iter(f["missing_key_facts"]), {}):
+        out += [(f"Bij {len(chosen_wrong)} van deze vragen stond het ontbrekende kernfeit wel in de opgehaalde top {k}: "
+                 "daar koos het antwoord de verkeerde zin, de rest vond het zoeken niet."), ""]
     for x in f["missing_key_facts"]:
         lost = ", ".join(map(repr, x["missing"]))
-        out.append(f"- `{x['id']}` ({x['kind']}): {x['question']} — mist {lost}")
+        there = f" (wel opgehaald: {', '.join(map(repr, x['retrieved']))})" if x.get("retrieved") else ""
+        out.append(f"- `{x['id']}` ({x['kind']}): {x['question']} — mist {lost}{there}")
     out += ["", f"### Onterecht geweigerd ({len(f['false_refusals'])})", ""]
     out += [f"- `{x['id']}` ({x['kind']}): {x['question']}" for x in f["false_refusals"]]
     out += ["", f"### Niet geweigerd bij onbeantwoordbare vraag ({len(f['missed_refusals'])})", ""]
@@ -136,7 +142,7 @@ def _comparison(c: dict) -> list[str]:
     styles = {key: style for key, _, style in ROWS}
     labels = {key: label for key, label, _ in ROWS}
     rows = [
-        [labels.get(key, key), fmt(v["old"], styles.get(key, "num")), fmt(v["new"], styles.get(key, "num")),
+        [labels.get(key, key).replace(" top {k}", ""), fmt(v["old"], styles.get(key, "num")), fmt(v["new"], styles.get(key, "num")),
          ("+" if (v["delta"] or 0) > 0 else "") + fmt(v["delta"], styles.get(key, "num"))]
         for key, v in c["headline"].items()
     ]

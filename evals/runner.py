@@ -37,7 +37,7 @@ SYSTEM = "vraagpunt"
 RETRIEVE_K = 10
 HEADLINE = (
     "recall_at_1", "recall_at_5", "recall_at_10", "mrr_at_10", "ndcg_at_10", "both_found_at_10",
-    "key_fact_recall", "citation_precision", "cited_retrieved_rate", "refusal_precision", "refusal_recall",
+    "key_fact_recall", "key_fact_recall_retrieved", "citation_precision", "cited_retrieved_rate", "refusal_precision", "refusal_recall",
     "false_refusal_rate", "answer_f1", "latency_p50_ms", "latency_p95_ms",
 )
 # Metrics where lower is better (for floors and comparisons).
@@ -144,8 +144,13 @@ def evidences(item: dict) -> list[str]:
 
 
 # -- scoring one item ------------------------------------------------------------------------------
-def score_retrieval(passages: Sequence[str], item: dict) -> dict:
-    """Ranking metrics of one retrieved list against an item's evidence."""
+def score_retrieval(passages: Sequence[str], item: dict, k: int = 5) -> dict:
+    """Ranking metrics of one retrieved list against an item's evidence.
+
+    `key_facts_retrieved` says which key facts the top k passages hold at all: the most any answer
+    quoted from them could get. Next to the key facts in the answer it tells a retrieval miss from a
+    badly chosen sentence.
+    """
     evs = evidences(item)
     holds = metrics.relevant_ranks(passages[:RETRIEVE_K], evs)
     rank = metrics.first_hit_rank(holds)
@@ -156,6 +161,7 @@ def score_retrieval(passages: Sequence[str], item: dict) -> dict:
         "hit_at_10": bool(metrics.recall_at(rank, 10)),
         "rr": metrics.reciprocal_rank(rank, RETRIEVE_K),
         "ndcg": metrics.ndcg(holds, len(evs), RETRIEVE_K),
+        "key_facts_retrieved": metrics.key_facts_found("\n".join(passages[:k]), item.get("must_include") or []),
     }
     if len(evs) > 1:
         out["both_found_at_10"] = metrics.all_found_within(holds, len(evs), RETRIEVE_K)
@@ -180,7 +186,7 @@ def _evaluate_vraagpunt(assistant, item: dict, standalone: str, k: int) -> dict:
     hits = assistant.searcher.search(standalone, k=RETRIEVE_K)
     answer: Answer = assistant.ask(item["question"], item.get("history") or [])
     cited_chunks = [c.hit.chunk for c in answer.citations]
-    record = score_retrieval([h.chunk.text for h in hits], item)
+    record = score_retrieval([h.chunk.text for h in hits], item, k)
     record.update(score_answer(answer.text, answer.refused, [c.text for c in cited_chunks], item))
     top = {h.chunk.id for h in hits[:k]}
     record["cited_retrieved"] = sum(c.id in top for c in cited_chunks)
@@ -189,12 +195,12 @@ def _evaluate_vraagpunt(assistant, item: dict, standalone: str, k: int) -> dict:
     return record
 
 
-def _evaluate_baseline(baseline: Baseline, item: dict, standalone: str) -> dict:
+def _evaluate_baseline(baseline: Baseline, item: dict, standalone: str, k: int) -> dict:
     question = standalone if baseline.standalone else item["question"]
     started = time.perf_counter()
     passages: list[Passage] = baseline.retrieve(question, RETRIEVE_K)
     latency = (time.perf_counter() - started) * 1000
-    record = score_retrieval([p.text for p in passages], item)
+    record = score_retrieval([p.text for p in passages], item, k)
     first = passages[0].text if passages else ""
     record.update(score_answer(first, False, [first] if passages else [], item))
     record["latency_ms"] = round(latency, 1)
@@ -213,6 +219,7 @@ def aggregate(records: Sequence[tuple[dict, dict]]) -> dict:
     multi = [r for _, r in answerable if "both_found_at_10" in r]
     answered = [r for _, r in answerable if not r["refused"]]
     facts = [f for _, r in answerable for f in r["key_facts"]]
+    facts_retrieved = [f for _, r in answerable for f in r.get("key_facts_retrieved", [])]
     cited = sum(r["cited"] for r in answered)
     refused = [(i, r) for i, r in records if r["refused"]]
     has_cited_retrieved = [r for r in answered if "cited_retrieved" in r]
@@ -226,6 +233,7 @@ def aggregate(records: Sequence[tuple[dict, dict]]) -> dict:
         "ndcg_at_10": metrics.mean([r["ndcg"] for _, r in answerable]),
         "both_found_at_10": metrics.mean([r["both_found_at_10"] for r in multi]),
         "key_fact_recall": metrics.mean(facts),
+        "key_fact_recall_retrieved": metrics.mean(facts_retrieved),
         "citation_precision": metrics.ratio(sum(r["cited_relevant"] for r in answered), cited),
         "cited_retrieved_rate": (
             metrics.ratio(
@@ -272,7 +280,9 @@ def failures(items: Sequence[dict], k: int, system: str = SYSTEM) -> dict:
             false_refusals.append(base)
         elif not all(r["key_facts"]):
             lost = [f for f, ok in zip(it["must_include"], r["key_facts"]) if not ok]
-            missing.append({**base, "missing": lost, "answer": r["answer"][:200]})
+            in_top = r.get("key_facts_retrieved") or []
+            retrieved = [f for f, ok, there in zip(it["must_include"], r["key_facts"], in_top) if not ok and there]
+            missing.append({**base, "missing": lost, "retrieved": retrieved, "answer": r["answer"][:200]})
     return {
         "not_retrieved": not_retrieved,
         "missing_key_facts": missing,
@@ -326,7 +336,7 @@ def run_evaluation(
             "systems": {SYSTEM: _evaluate_vraagpunt(assistant, item, standalone, k)},
         }
         for baseline in runners:
-            record["systems"][baseline.name] = _evaluate_baseline(baseline, item, standalone)
+            record["systems"][baseline.name] = _evaluate_baseline(baseline, item, standalone, k)
         results.append(record)
         if progress is not None:
             progress(done, len(items))

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from evals import metrics
-from evals.runner import aggregate, compare_runs, score_retrieval
+from evals.runner import aggregate, compare_runs, failures, score_answer, score_retrieval
 
 EVIDENCE = "Elk project kan een maximum van €30.000 aanvragen."
 
@@ -100,3 +100,22 @@ def test_compare_runs_lists_better_and_worse_questions():
     assert [x["id"] for x in result["better"]] == ["b", "c"]
     assert [x["id"] for x in result["worse"]] == ["a"]
     assert result["headline"]["recall_at_5"]["delta"] == 0.0
+
+
+def test_key_facts_in_the_top_k_passages_tell_a_retrieval_miss_from_a_wrong_sentence():
+    item = {"id": "q1", "kind": "number", "persona": "applicant", "question": "Hoeveel overhead?",
+            "evidence": EVIDENCE, "must_include": ["10%", "personeelskosten", "30.000"]}
+    passages = ["Andere tekst.", "De overhead bedraagt 10% van de personeelskosten.", "x", "y", "z",
+                "Het maximum is 30.000 euro."]  # the last fact only at rank 6
+    r = score_retrieval(passages, item, k=5)
+    assert r["key_facts_retrieved"] == [True, True, False]
+    assert score_retrieval(passages, item, k=6)["key_facts_retrieved"] == [True, True, True]
+
+    answer = score_answer("De overhead is beperkt.", False, [passages[1]], item)
+    record = r | answer | {"latency_ms": 1.0}
+    head = aggregate([(item, record)])
+    assert head["key_fact_recall"] == 0.0
+    assert head["key_fact_recall_retrieved"] == pytest.approx(2 / 3, abs=1e-4)
+    (missing,) = failures([{**item, "systems": {"vraagpunt": record}}], k=5)["missing_key_facts"]
+    assert missing["missing"] == ["10%", "personeelskosten", "30.000"]
+    assert missing["retrieved"] == ["10%", "personeelskosten"]  # there to quote: the sentence choice lost them
