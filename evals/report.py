@@ -46,9 +46,9 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 
 def headline_table(report: dict) -> str:
     """Metric rows, one column per system (Vraagpunt first)."""
-    systems = report["systems"]
+    systems, k = report["systems"], report.get("k", 5)
     rows = [
-        [label.format(k=report.get("k", 5))] + [fmt(report["headline"][s["name"]].get(key), style) for s in systems]
+        [label.format(k=k)] + [fmt(report["headline"][s["name"]].get(key), style) for s in systems]
         for key, label, style in ROWS
     ]
     return _table(["Maat"] + [s["label"] for s in systems], rows)
@@ -113,7 +113,7 @@ def render_markdown(report: dict) -> str:
     out += ["", "## Fouten van Vraagpunt", ""] + _failures(report["failures"], report["k"])
     comparison = report.get("comparison")
     out += ["", "## Vergelijking met de vorige run", ""]
-    out += _comparison(comparison) if comparison else ["Geen eerdere run gevonden."]
+    out += _comparison(comparison, report["k"]) if comparison else ["Geen eerdere run gevonden."]
     return "\n".join(out) + "\n"
 
 
@@ -123,10 +123,10 @@ def _failures(f: dict, k: int) -> list[str]:
         rank = f"rang {x['rank']}" if x["rank"] else "niet in top 10"
         out.append(f"- `{x['id']}` ({x['kind']}, {rank}): {x['question']}")
     out += ["", f"### Kernfeiten ontbreken in het antwoord ({len(f['missing_key_facts'])})", ""]
-    chosen_wrong = [x for x in f["missing_key_facts"] if x.get("retrieved")]
-    if "retrieved" in next(iter(f["missing_key_facts"]), {}):
-        out += [(f"Bij {len(chosen_wrong)} van deze vragen stond het ontbrekende kernfeit wel in de opgehaalde top {k}: "
-                 "daar koos het antwoord de verkeerde zin, de rest vond het zoeken niet."), ""]
+    if f["missing_key_facts"]:
+        chosen_wrong = sum(bool(x.get("retrieved")) for x in f["missing_key_facts"])
+        out += [(f"Bij {chosen_wrong} van deze vragen stond het ontbrekende kernfeit wel in de opgehaalde "
+                 f"top {k}: daar koos het antwoord de verkeerde zin, de rest vond het zoeken niet."), ""]
     for x in f["missing_key_facts"]:
         lost = ", ".join(map(repr, x["missing"]))
         there = f" (wel opgehaald: {', '.join(map(repr, x['retrieved']))})" if x.get("retrieved") else ""
@@ -138,11 +138,11 @@ def _failures(f: dict, k: int) -> list[str]:
     return out
 
 
-def _comparison(c: dict) -> list[str]:
+def _comparison(c: dict, k: int) -> list[str]:
     styles = {key: style for key, _, style in ROWS}
-    labels = {key: label for key, label, _ in ROWS}
+    labels = {key: label.format(k=k) for key, label, _ in ROWS}
     rows = [
-        [labels.get(key, key).replace(" top {k}", ""), fmt(v["old"], styles.get(key, "num")), fmt(v["new"], styles.get(key, "num")),
+        [labels.get(key, key), fmt(v["old"], styles.get(key, "num")), fmt(v["new"], styles.get(key, "num")),
          ("+" if (v["delta"] or 0) > 0 else "") + fmt(v["delta"], styles.get(key, "num"))]
         for key, v in c["headline"].items()
     ]

@@ -37,8 +37,8 @@ SYSTEM = "vraagpunt"
 RETRIEVE_K = 10
 HEADLINE = (
     "recall_at_1", "recall_at_5", "recall_at_10", "mrr_at_10", "ndcg_at_10", "both_found_at_10",
-    "key_fact_recall", "key_fact_recall_retrieved", "citation_precision", "cited_retrieved_rate", "refusal_precision", "refusal_recall",
-    "false_refusal_rate", "answer_f1", "latency_p50_ms", "latency_p95_ms",
+    "key_fact_recall", "key_fact_recall_retrieved", "citation_precision", "cited_retrieved_rate",
+    "refusal_precision", "refusal_recall", "false_refusal_rate", "answer_f1", "latency_p50_ms", "latency_p95_ms",
 )
 # Metrics where lower is better (for floors and comparisons).
 LOWER_IS_BETTER = frozenset({"false_refusal_rate", "latency_p50_ms", "latency_p95_ms"})
@@ -161,7 +161,8 @@ def score_retrieval(passages: Sequence[str], item: dict, k: int = 5) -> dict:
         "hit_at_10": bool(metrics.recall_at(rank, 10)),
         "rr": metrics.reciprocal_rank(rank, RETRIEVE_K),
         "ndcg": metrics.ndcg(holds, len(evs), RETRIEVE_K),
-        "key_facts_retrieved": metrics.key_facts_found("\n".join(passages[:k]), item.get("must_include") or []),
+        "key_facts_retrieved": metrics.key_facts_found("\n".join(passages[:k]),
+                                                       item.get("must_include") or []),
     }
     if len(evs) > 1:
         out["both_found_at_10"] = metrics.all_found_within(holds, len(evs), RETRIEVE_K)
@@ -281,7 +282,8 @@ def failures(items: Sequence[dict], k: int, system: str = SYSTEM) -> dict:
         elif not all(r["key_facts"]):
             lost = [f for f, ok in zip(it["must_include"], r["key_facts"]) if not ok]
             in_top = r.get("key_facts_retrieved") or []
-            retrieved = [f for f, ok, there in zip(it["must_include"], r["key_facts"], in_top) if not ok and there]
+            retrieved = [f for f, ok, there in zip(it["must_include"], r["key_facts"], in_top)
+                         if not ok and there]
             missing.append({**base, "missing": lost, "retrieved": retrieved, "answer": r["answer"][:200]})
     return {
         "not_retrieved": not_retrieved,
