@@ -9,16 +9,7 @@ from collections.abc import Iterable, Sequence
 
 import snowballstemmer
 
-# Snowball's Dutch stop word list, plus a few question words that carry no topic.
-DUTCH_STOPWORDS = frozenset(
-    """
-    de en van ik te dat die in een hij het niet zijn is was op aan met als voor had er maar om hem dan zou of
-    wat mijn men dit zo door over ze zich bij ook tot je mij uit der daar haar naar heb hoe heeft hebben deze u
-    want nog zal me zij nu ge geen omdat iets worden toch al waren veel meer doen toen moet ben zonder kan hun
-    dus alles onder ja eens hier wie werd altijd doch wordt wezen kunnen ons zelf tegen na reeds wil kon niets
-    uw iemand geweest andere welke waar wanneer waarom hoeveel welk jullie we wij mag mogen dat's graag
-    """.split()
-)
+from vraagpunt.dutch import STOPWORDS as DUTCH_STOPWORDS
 _TOKEN = re.compile(r"[0-9]+(?:[.,][0-9]+)*%?|[a-zà-ÿ]+(?:['’][a-z]+)?", re.IGNORECASE)
 _LINKS = ("s", "en", "e")  # Dutch linking sounds: onderwijs-s-..., boek-en-kast
 # A corpus word seen more often than this is not split into compound parts. On the evaluation set's odd
@@ -132,3 +123,59 @@ class BM25:
                 norm = tf + self.k1 * (1 - self.b + self.b * self._lengths[i] / (self._avg or 1))
                 out[i] = out.get(i, 0.0) + idf * tf * (self.k1 + 1) / norm
         return out
+
+
+class CorpusVocabulary:
+    """How the corpus uses each word, next to how everyday Dutch uses it (wordfreq).
+
+    A word is *specific* when the corpus uses it far more than everyday Dutch does (its keyness) and
+    not in most passages (its IDF): "begeleidingsproject", "smartschool", "vte" are; "scholen" (in
+    every other passage), "eigenlijk" and "periode" (everyday words) are not. A question that names
+    such a word has a subject of its own (see retrieval.query).
+    """
+
+    MIN_KEYNESS = 1.5  # log10 of (share in the corpus / share in everyday Dutch)
+    MIN_IDF = 2.5
+
+    def __init__(self, documents: Iterable[tuple[str, str]]) -> None:
+        """`documents`: (source, text) pairs, one per passage."""
+        self._counts: Counter[str] = Counter()
+        self._df: Counter[str] = Counter()
+        self._sources: dict[str, set[str]] = {}
+        self._n = 0
+        for source, text in documents:
+            tokens = set(DutchAnalyzer.words(text))
+            self._counts.update(DutchAnalyzer.words(text))
+            self._df.update(tokens)
+            for token in tokens:
+                self._sources.setdefault(token, set()).add(source)
+            self._n += 1
+        self._total = sum(self._counts.values()) or 1
+        self._specific: dict[str, bool] = {}
+
+    def sources(self, word: str) -> frozenset[str]:
+        """The documents that use a word."""
+        return frozenset(self._sources.get(word.lower(), ()))
+
+    def idf(self, word: str) -> float:
+        df = self._df.get(word, 0)
+        return math.log(1 + (self._n - df + 0.5) / (df + 0.5)) if df else 0.0
+
+    def keyness(self, word: str) -> float:
+        """log10 of how much more often the corpus uses the word than everyday Dutch; 0 when absent."""
+        from wordfreq import zipf_frequency
+
+        count = self._counts.get(word, 0)
+        if not count:
+            return 0.0
+        zipf = zipf_frequency(word, "nl")
+        everyday = 10 ** (zipf - 9) if zipf > 0 else 1e-9  # Zipf = log10 of occurrences per 10^9 words
+        return math.log10((count / self._total) / everyday)
+
+    def is_specific(self, word: str) -> bool:
+        word = word.lower()
+        cached = self._specific.get(word)
+        if cached is None:
+            cached = self.keyness(word) >= self.MIN_KEYNESS and self.idf(word) >= self.MIN_IDF
+            self._specific[word] = cached
+        return cached
