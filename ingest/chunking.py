@@ -17,27 +17,32 @@ def sentence_units(chunk: Chunk) -> list[str]:
     The FAQ question line is left out: it answers nothing. Shared by indexing and answering, so the
     stored sentence vectors match the units an answer is built from.
     """
-    units: list[str] = []
-    for line in chunk.text.split("\n"):
+    return [text for _, text in sentence_lines(chunk)]
+
+
+def sentence_lines(chunk: Chunk) -> list[tuple[int, str]]:
+    """`sentence_units` with, for each unit, the index of the line of `chunk.text` it comes from."""
+    units: list[tuple[int, str]] = []
+    for number, line in enumerate(chunk.text.split("\n")):
         if not line.strip() or line == chunk.question:
             continue
         pending = ""
         for sentence in split_sentences(line):
             if LINK.fullmatch(sentence):  # a link is no sentence fragment: it joins nothing
-                units.extend(u for u in (pending, sentence) if u)
+                units.extend((number, u) for u in (pending, sentence) if u)
                 pending = ""
                 continue
             text = f"{pending} {sentence}".strip() if pending else sentence
             if len(text) < MIN_UNIT:
                 pending = text
             else:
-                units.append(text)
+                units.append((number, text))
                 pending = ""
         if pending:
             if units and len(pending) < MIN_UNIT // 2:
-                units[-1] = f"{units[-1]} {pending}"
+                units[-1] = (units[-1][0], f"{units[-1][1]} {pending}")
             else:
-                units.append(pending)
+                units.append((number, pending))
     return units
 
 

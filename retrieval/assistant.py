@@ -6,34 +6,37 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
-from retrieval.extractive import ExtractiveAnswerer, refusal
-from retrieval.followup import standalone_question
+from retrieval.compose import refusal
+from retrieval.extractive import ExtractiveAnswerer
+from retrieval.query import Query, read_question
 from retrieval.search import SearchFilter, Searcher
 from vraagpunt.embedding import make_embedder
 from vraagpunt.index import open_index
 from vraagpunt.settings import Settings
-from vraagpunt.types import Answer, Hit
+from vraagpunt.types import Answer
 
 EMPTY_QUESTION = "Stel gerust een vraag over de documenten van Leerpunt, bijvoorbeeld: wat is een begeleidingsproject?"
 TRUNCATED = "Je vraag was erg lang; ik heb alleen het begin ervan gebruikt."
+# Passages retrieved per question: the answer step reads the first `top_k`, the evaluation all of them.
+RETRIEVE_K = 10
 
 
 class AnswerGenerator(Protocol):
-    """Composes an answer from hits. `stream` yields text pieces and, last, the finished Answer.
+    """Composes an answer for a Query from hits. `stream` yields text pieces and, last, the Answer.
 
     The final Answer is the truth: a fallback may replace text that was already streamed. A generator
-    may also offer `condense_question(question, history) -> str` to rewrite follow-ups its own way.
+    may also offer `read_question(question, history) -> Query` to read follow-ups its own way.
     """
 
     mode: str
 
-    def stream(self, question: str, hits: Sequence[Hit]) -> Iterator[str | Answer]: ...
+    def stream(self, query: Query, hits: Sequence) -> Iterator[str | Answer]: ...
 
-    def answer(self, question: str, hits: Sequence[Hit]) -> Answer: ...
+    def answer(self, query: Query, hits: Sequence) -> Answer: ...
 
 
 class Assistant:
-    """Searches, rewrites follow-ups and composes cited answers. Shared safely across app sessions."""
+    """Reads the question, searches, and composes a cited answer. Shared safely across app sessions."""
 
     def __init__(self, settings: Settings, searcher: Searcher, generator: AnswerGenerator) -> None:
         self.settings = settings
@@ -48,37 +51,43 @@ class Assistant:
         assert answer is not None
         return answer
 
+    def read(self, question: str, history: Sequence[dict] = ()) -> Query:
+        """The question as the answer step reads it: own words (cut to the limit), follow-up or not."""
+        cleaned = " ".join((question or "").split())[: self.settings.max_question_chars]
+        custom = getattr(self.generator, "read_question", None)  # the LLM answerer rewrites itself
+        if custom is not None:
+            return custom(cleaned, history)
+        return read_question(cleaned, _turns(history), self.searcher.snapshot().vocabulary)
+
     def stream(
         self, question: str, history: Sequence[dict] = (), filter: SearchFilter | None = None
     ) -> Iterator[str | Answer]:
         """Yield the answer text as it is produced, then the complete Answer."""
         started = time.perf_counter()
         cleaned = " ".join((question or "").split())
-        notice = ""
         if not cleaned or not any(ch.isalnum() for ch in cleaned):
-            answer = Answer(question=question, standalone_question="", text=EMPTY_QUESTION, refused=True, mode=self.generator.mode)
+            answer = Answer(question=question, standalone_question="", text=EMPTY_QUESTION, refused=True,
+                            mode=self.generator.mode)
             yield answer.text
             yield answer
             return
-        if len(cleaned) > self.settings.max_question_chars:
-            cleaned = cleaned[: self.settings.max_question_chars]
-            notice = TRUNCATED
-        condense = getattr(self.generator, "condense_question", None)  # the LLM answerer rewrites itself
-        standalone = condense(cleaned, history) if condense else standalone_question(cleaned, history)
-        hits = self.searcher.search(standalone, filter=filter)
+        notice = TRUNCATED if len(cleaned) > self.settings.max_question_chars else ""
+        query = self.read(cleaned, history)
+        hits = self.searcher.search(query.text, k=max(RETRIEVE_K, self.settings.top_k), filter=filter)
         retrieved = time.perf_counter()
         if not hits:
-            answer = refusal(cleaned, [])
+            answer = refusal(query)
         else:
             answer = None
-            for item in self.generator.stream(standalone, hits):
+            for item in self.generator.stream(query, hits[: self.settings.top_k]):
                 if isinstance(item, Answer):
                     answer = item
                 else:
                     yield item
             assert answer is not None
         answer.question = question
-        answer.standalone_question = standalone
+        answer.standalone_question = query.display
+        answer.hits = tuple(hits)
         answer.notice = " ".join(n for n in (notice, answer.notice) if n)
         done = time.perf_counter()
         answer.timings_ms = {
@@ -91,13 +100,22 @@ class Assistant:
         yield answer
 
 
+def _turns(history: Sequence) -> list[dict]:
+    """History turns as dicts with a role and text content; anything else is ignored."""
+    turns = []
+    for turn in history or ():
+        if isinstance(turn, dict) and isinstance(turn.get("role"), str) and isinstance(turn.get("content"), str):
+            turns.append(turn)
+    return turns
+
+
 def make_generator(settings: Settings, searcher: Searcher) -> AnswerGenerator:
     """The answerer the settings ask for; the LLM one falls back to extractive on its own."""
     extractive = ExtractiveAnswerer(settings, searcher)
     if settings.answerer == "llm":
         from retrieval.llm import LLMAnswerer
 
-        return LLMAnswerer(settings, fallback=extractive)
+        return LLMAnswerer(settings, searcher, fallback=extractive)
     return extractive
 
 

@@ -17,13 +17,14 @@ import openai
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_openai import ChatOpenAI
 
-from retrieval.extractive import NOT_FOUND, refusal
-from retrieval.followup import standalone_question
+from retrieval.compose import NOT_FOUND, refusal
+from retrieval.query import Query, asked_kinds, question_parts, read_question
 from vraagpunt.settings import Settings
 from vraagpunt.types import Answer, Citation, Hit
 
-if TYPE_CHECKING:  # the assistant module builds this answerer; importing it at runtime would be circular
+if TYPE_CHECKING:
     from retrieval.assistant import AnswerGenerator
+    from retrieval.search import Searcher
 
 log = logging.getLogger(__name__)
 
@@ -103,35 +104,36 @@ class LLMAnswerer:
 
     mode = "llm"
 
-    def __init__(self, settings: Settings, fallback: AnswerGenerator) -> None:
+    def __init__(self, settings: Settings, searcher: Searcher, fallback: AnswerGenerator) -> None:
+        self._searcher = searcher
         self._fallback = fallback
         self._chat = _chat_model(settings, streaming=True)
         self._condenser = _chat_model(settings, streaming=False)
 
-    def answer(self, question: str, hits: Sequence[Hit]) -> Answer:
+    def answer(self, query: Query, hits: Sequence[Hit]) -> Answer:
         answer = None
-        for item in self.stream(question, hits):
+        for item in self.stream(query, hits):
             if isinstance(item, Answer):
                 answer = item
         assert answer is not None
         return answer
 
-    def stream(self, question: str, hits: Sequence[Hit]) -> Iterator[str | Answer]:
+    def stream(self, query: Query, hits: Sequence[Hit]) -> Iterator[str | Answer]:
         if not hits:
             yield NOT_FOUND
-            yield refusal(question, [])
+            yield refusal(query, mode=self.mode)
             return
         rewriter = CitationRewriter(len(hits))
         parts: list[str] = []
         try:
-            for message in self._chat.stream(answer_messages(question, hits)):
+            for message in self._chat.stream(answer_messages(query.text, hits)):
                 piece = rewriter.feed(_content(message))
                 if piece:
                     parts.append(piece)
                     yield piece
         except (openai.APIError, httpx.HTTPError) as exc:
             log.warning("LLM endpoint failed (%s); falling back to extractive", exc)
-            yield from self._fall_back(question, hits, UNREACHABLE, stream_text=not parts)
+            yield from self._fall_back(query, hits, UNREACHABLE, stream_text=not parts)
             return
         tail = rewriter.finish()
         if tail:
@@ -139,37 +141,48 @@ class LLMAnswerer:
             yield tail
         text = "".join(parts).strip()
         if _is_refusal(text):
-            answer = refusal(question, hits)
-            answer.mode = self.mode
-            yield answer
+            yield refusal(query, hits, mode=self.mode)
             return
         if not rewriter.order:
-            yield from self._fall_back(question, hits, NO_CITATIONS, stream_text=False)
+            yield from self._fall_back(query, hits, NO_CITATIONS, stream_text=False)
             return
         cited = sorted(rewriter.order, key=rewriter.order.get)
         citations = [Citation(n=rewriter.order[n], hit=hits[n - 1]) for n in cited]
         yield Answer(
-            question=question, standalone_question=question, text=text, refused=False, mode=self.mode,
+            question=query.own_words, standalone_question=query.display, text=text, refused=False, mode=self.mode,
             citations=citations,
         )
 
-    def condense_question(self, question: str, history: Sequence[dict]) -> str:
-        """The follow-up rewritten by the model into a standalone question; rule-based if it fails."""
-        turns = [t for t in history if t.get("role") in ("user", "assistant") and str(t.get("content", "")).strip()]
+    def read_question(self, question: str, history: Sequence[dict]) -> Query:
+        """The Query for a turn; with history, the model rewrites it as a standalone question.
+
+        When the endpoint fails or answers nonsense, the rule-based reading takes over.
+        """
+        question = " ".join(question.split())
+        turns = [t for t in history if isinstance(t, dict) and t.get("role") in ("user", "assistant")
+                 and isinstance(t.get("content"), str) and t["content"].strip()]
+        rules = self._fallback_reading(question, turns)
         if not any(t["role"] == "user" for t in turns):
-            return question.strip()
+            return rules
         try:
             reply = self._condenser.invoke(condense_messages(question, turns))
         except (openai.APIError, httpx.HTTPError) as exc:
-            log.warning("LLM endpoint failed while condensing (%s); using the rule-based rewrite", exc)
-            return standalone_question(question, history)
+            log.warning("LLM endpoint failed while condensing (%s); using the rule-based reading", exc)
+            return rules
         rewritten = _one_line(_content(reply))
         if not rewritten or len(rewritten) > 4 * len(question) + 300:
-            return standalone_question(question, history)
-        return rewritten
+            return rules
+        if " ".join(rewritten.split()).casefold() == question.casefold():
+            return Query(own_words=question, asks=asked_kinds(question), parts=question_parts(question))
+        return Query(own_words=question, rewritten=rewritten, asks=asked_kinds(rewritten),
+                     parts=question_parts(rewritten))
 
-    def _fall_back(self, question: str, hits: Sequence[Hit], notice: str, *, stream_text: bool) -> Iterator[str | Answer]:
-        for item in self._fallback.stream(question, hits):
+    def _fallback_reading(self, question: str, history: Sequence[dict]) -> Query:
+        """The rule-based reading the extractive answerer uses."""
+        return read_question(question, history, self._searcher.snapshot().vocabulary)
+
+    def _fall_back(self, query: Query, hits: Sequence[Hit], notice: str, *, stream_text: bool) -> Iterator[str | Answer]:
+        for item in self._fallback.stream(query, hits):
             if isinstance(item, Answer):
                 item.notice = " ".join(n for n in (item.notice, notice) if n)
                 yield item

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import threading
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from retrieval.lexical import BM25, DutchAnalyzer, char_ngrams
+from retrieval.lexical import BM25, CorpusVocabulary, DutchAnalyzer, char_ngrams
 from vraagpunt.embedding import Embedder
 from vraagpunt.index import ROLE_CHUNK, ROLE_QUESTION, ROLE_SENTENCE, ChromaIndex, IndexEntry, IndexState
 from vraagpunt.settings import Settings
@@ -58,7 +57,8 @@ class IndexSnapshot:
         self.analyzer = DutchAnalyzer.from_texts(c.context_text() for c in chunks)
         self.bm25 = BM25([self._terms(c) for c in chunks])
         self.ngrams = BM25([char_ngrams(c.context_text()) for c in chunks])
-        self.scope_terms = _scope_terms(chunks, self.analyzer, self.bm25)
+        self.vocabulary = CorpusVocabulary((c.source, c.context_text()) for c in chunks)
+        self.background = _background([v for items in self.sentence_vectors.values() for _, v in items])
 
     def sentences(self, chunk_id: str) -> list[tuple[str, np.ndarray]]:
         """The answer units of a chunk with their stored vectors, in reading order."""
@@ -171,27 +171,17 @@ class Searcher:
         return best
 
 
-def _scope_terms(chunks: Sequence[Chunk], analyzer: DutchAnalyzer, bm25: BM25) -> frozenset[str]:
-    """Terms that name what one document is about ("begeleidingsproject", "valorisatieproduct").
+BACKGROUND_SIZE = 2048  # sentences sampled to measure how close a question is to the corpus as a whole
 
-    Such a term is in that document's title only, rare in the passages (IDF >= 2), and the document
-    owns a fair share (a third or more) of its uses: the subject of its title, not a word its title
-    happens to share with the rest ("extra", "brede", the "Q" of "Q&A"). A question that uses one is
-    about that subject (see extractive.in_scope).
-    """
-    per_doc: dict[str, Counter[str]] = {}
-    titles: dict[str, str] = {}
-    for c in chunks:  # per source file: two documents with the same title are still two documents
-        per_doc.setdefault(c.source, Counter()).update(analyzer.analyze(c.text))
-        titles.setdefault(c.source, c.title)
-    total: Counter[str] = sum(per_doc.values(), Counter())
-    title_terms = {source: set(analyzer.analyze(title)) for source, title in titles.items()}
-    in_titles = Counter(t for terms in title_terms.values() for t in terms)
-    return frozenset(
-        t for source, terms in title_terms.items() for t in terms
-        if in_titles[t] == 1 and len(t) >= 3 and bm25.idf(t) >= 2.0
-        and per_doc[source][t] >= 3 and per_doc[source][t] * 3 >= total[t]
-    )
+
+def _background(vectors: list[np.ndarray]) -> np.ndarray:
+    """A fixed sample of the corpus's sentence vectors (same seed, same sample for the same index)."""
+    if not vectors:
+        return np.zeros((0, 1), dtype=np.float32)
+    matrix = np.vstack(vectors)
+    if len(matrix) > BACKGROUND_SIZE:
+        matrix = matrix[np.random.default_rng(0).choice(len(matrix), BACKGROUND_SIZE, replace=False)]
+    return matrix
 
 
 def _ranks(scores: dict[str, float]) -> dict[str, int]:

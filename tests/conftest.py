@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import shutil
 import socket
 from pathlib import Path
@@ -70,6 +71,11 @@ def corpus_settings(tmp_path_factory, embedder):
 
     tmp = tmp_path_factory.mktemp("corpus-index")
     settings = make_settings(tmp)
+    # A developer may point VRAAGPUNT_TEST_INDEX at a data folder with an index of this corpus: its
+    # copy is brought up to date by the same idempotent ingest (seconds instead of minutes). CI never does.
+    seed = os.environ.get("VRAAGPUNT_TEST_INDEX")
+    if seed and (Path(seed) / "chroma").is_dir():
+        shutil.copytree(Path(seed) / "chroma", settings.data_dir / "chroma")
     report = ingest(settings, embedder, open_index(settings))
     assert report.chunks > 100 and not report.skipped
     return settings

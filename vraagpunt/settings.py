@@ -50,9 +50,6 @@ class Settings:
     llm_model: str = ""
     llm_api_key: str = "not-needed"
     llm_timeout: float = 60.0
-    # Minimum cosine similarity of the best sentence (calibrated for multilingual-e5 on evals/).
-    refusal_threshold: float = 0.84
-    max_answer_sentences: int = 4
     max_question_chars: int = 1000
     # App.
     admin_password: str = ""

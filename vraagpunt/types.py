@@ -103,7 +103,7 @@ class Citation:
 
 @dataclass
 class Answer:
-    """What the user gets back for one question."""
+    """What the user gets back for one question: the text, its evidence, and how sure the answer step is."""
 
     question: str
     standalone_question: str
@@ -113,6 +113,13 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     notice: str = ""  # e.g. LLM fell back to extractive
     timings_ms: dict[str, float] = field(default_factory=dict)
+    direct: tuple[tuple[int, int], ...] = ()  # character spans in `text` of the sentences that answer directly
+    answerability: float | None = None  # calibrated probability that the documents answer the question
+    hits: tuple[Hit, ...] = ()  # the passages the answer step was given, best first
+
+    @property
+    def direct_sentences(self) -> list[str]:
+        return [self.text[start:end] for start, end in self.direct]
 
 
 def hit_to_dict(hit: Hit, rank: int | None = None) -> dict:
@@ -142,7 +149,9 @@ def answer_to_dict(answer: Answer, id: str | None = None) -> dict:
         "question": answer.question,
         "standalone_question": answer.standalone_question,
         "answer": answer.text,
+        "direct_answer": answer.direct_sentences,
         "refused": answer.refused,
+        "answerability": None if answer.answerability is None else round(answer.answerability, 4),
         "mode": answer.mode,
         "citations": citations,
         "notice": answer.notice,

@@ -14,7 +14,8 @@ pytestmark = pytest.mark.slow
 
 VRAAGPUNT = Path(sys.executable).parent / "vraagpunt"
 CITATION_FIELDS = {"n", "source", "title", "kind", "page", "section", "text", "score"}
-ANSWER_FIELDS = {"id", "question", "standalone_question", "answer", "refused", "mode", "citations", "timings_ms"}
+ANSWER_FIELDS = {"id", "question", "standalone_question", "answer", "direct_answer", "refused", "answerability", "mode",
+                 "citations", "timings_ms"}
 
 
 @pytest.fixture(scope="module")
@@ -70,18 +71,31 @@ def test_questions_file_gives_one_json_line_per_question_in_order(run_cli, tmp_p
         assert [c["n"] for c in a["citations"]] == list(range(1, len(a["citations"]) + 1))
     overhead, out, followup = answers
     assert not overhead["refused"] and "10%" in overhead["answer"]
+    assert overhead["direct_answer"] and all(d in overhead["answer"] for d in overhead["direct_answer"])
     assert out["refused"]
     assert "valorisatie" in followup["standalone_question"].lower()
 
 
-def test_invalid_json_line_stops_with_a_dutch_message(run_cli, tmp_path):
+def test_bad_lines_are_all_reported_with_their_numbers_before_anything_is_answered(run_cli, tmp_path):
     path = tmp_path / "kapot.jsonl"
-    path.write_text('{"id": 1, "question": "Wat is een begeleidingsproject?"}\n{"id": 2, "question": \n', encoding="utf-8")
+    path.write_text(
+        '{"id": 1, "question": "Wat is een begeleidingsproject?"}\n'
+        '{"id": 2, "question": \n'
+        '\n'
+        '{"id": 4, "vraag": "geen question-veld"}\n'
+        '{"id": 5, "question": "en daarna?", "history": [{"role": "bot", "content": "x"}]}\n'
+        '["geen", "object"]\n',
+        encoding="utf-8",
+    )
 
     result = run_cli("ask", "--questions", str(path), "--json")
 
-    assert result.returncode == 1
-    assert "geen geldige JSON" in result.stderr and "kapot.jsonl:2" in result.stderr
+    assert result.returncode == 1 and result.stdout == ""
+    assert "kapot.jsonl heeft 4 fout(en)" in result.stderr
+    assert "regel 2: geen geldige JSON" in result.stderr
+    assert "regel 4: 'question' ontbreekt" in result.stderr
+    assert "regel 5: history-beurt 1 heeft role 'bot'" in result.stderr
+    assert "regel 6: moet een JSON-object" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.lexical import BM25, DutchAnalyzer
-from retrieval.search import SearchFilter, _scope_terms, fuse_scores
-from vraagpunt.types import Chunk
+from retrieval.lexical import CorpusVocabulary, DutchAnalyzer
+from retrieval.search import SearchFilter, fuse_scores
 
 PARAPHRASES = [
     ("hoeveel overhead mag ik rekenen?", "maximum van 10% overhead"),
@@ -55,18 +54,15 @@ def test_words_the_corpus_uses_often_are_not_split_into_noise():
     assert analyzer.split_compound("onderzoekers") == []  # "onder" is a stop word, no part
 
 
-def test_scope_terms_are_subjects_a_document_owns():
-    def chunk(i: int, title: str, text: str) -> Chunk:
-        return Chunk(id=str(i), source=title, title=title, kind="report", text=text, page_start=1, page_end=1)
-
-    chunks = [chunk(i, "Begeleidingsprojecten brede basiszorg", "Elk begeleidingsproject duurt lang.") for i in range(3)]
-    chunks += [chunk(3, "Extra middelen voor zorg", "Leerpunt krijgt geld.")]
-    chunks += [chunk(4 + i, "Jaarverslag", f"Er kwam extra aandacht voor thema {i}.") for i in range(3)]
-    chunks += [chunk(7 + i, "Jaarverslag", f"Een gewone alinea nummer {i}.") for i in range(20)]
-    analyzer = DutchAnalyzer.from_texts(c.context_text() for c in chunks)
-    terms = _scope_terms(chunks, analyzer, BM25([analyzer.analyze(c.context_text()) for c in chunks]))
-    assert analyzer.analyze("begeleidingsproject")[0] in terms
-    assert "extra" not in terms  # in one title, but used by other documents far more
+def test_specific_words_are_what_the_corpus_talks_about_more_than_everyday_dutch():
+    documents = [("a.html", "Een begeleidingsproject begeleidt scholen.")] * 2
+    documents += [("b.md", f"Leerpunt werkt met scholen, eigenlijk in periode {i}.") for i in range(30)]
+    vocabulary = CorpusVocabulary(documents)
+    assert vocabulary.is_specific("begeleidingsproject")  # rare in Dutch, frequent here, not everywhere
+    assert not vocabulary.is_specific("scholen")  # in every passage
+    assert not vocabulary.is_specific("eigenlijk")  # an everyday word
+    assert not vocabulary.is_specific("telefoonnummer")  # not in the corpus at all
+    assert vocabulary.sources("begeleidingsproject") == {"a.html"}
 
 
 def test_score_fusion_keeps_margins_that_rank_fusion_loses():
