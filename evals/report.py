@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from evals.model import SYSTEM, EvalReport
+
 ROWS = (
     ("recall_at_1", "Recall@1", "pct"),
     ("recall_at_5", "Recall@5", "pct"),
@@ -13,17 +15,21 @@ ROWS = (
     ("both_found_at_10", "Beide passages in top 10 (multi)", "pct"),
     ("key_fact_recall", "Kernfeiten in antwoord", "pct"),
     ("key_fact_recall_retrieved", "Kernfeiten in opgehaalde top {k} (plafond)", "pct"),
+    ("direct_key_facts", "Kernfeiten in de directe antwoordzinnen", "pct"),
+    ("answer_chars", "Gemiddelde antwoordlengte (tekens)", "int"),
     ("citation_precision", "Citatieprecisie", "pct"),
+    ("evidence_cited", "Evidence in een geciteerde passage", "pct"),
     ("cited_retrieved_rate", "Geciteerd ∈ opgehaald", "pct"),
     ("refusal_precision", "Weigerprecisie", "pct"),
     ("refusal_recall", "Weigerrecall (onbeantwoordbaar)", "pct"),
     ("false_refusal_rate", "Onterecht geweigerd", "pct"),
+    ("followup_read", "Vervolgvragen juist gelezen", "pct"),
     ("answer_f1", "Token-F1 met referentie", "num"),
     ("latency_p50_ms", "Latentie p50 (ms)", "ms"),
     ("latency_p95_ms", "Latentie p95 (ms)", "ms"),
 )
 SHORT = (
-    "recall_at_5", "mrr_at_10", "ndcg_at_10", "key_fact_recall", "citation_precision", "refusal_recall",
+    "recall_at_5", "mrr_at_10", "key_fact_recall", "answer_chars", "citation_precision", "refusal_recall",
     "false_refusal_rate",
 )
 
@@ -33,7 +39,7 @@ def fmt(value, style: str = "num") -> str:
         return "–"
     if style == "pct":
         return f"{value:.1%}"
-    if style == "ms":
+    if style in ("ms", "int"):
         return f"{value:.0f}"
     return f"{value:.3f}"
 
@@ -44,76 +50,79 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def headline_table(report: dict) -> str:
+def headline_table(report: EvalReport) -> str:
     """Metric rows, one column per system (Vraagpunt first)."""
-    systems, k = report["systems"], report.get("k", 5)
     rows = [
-        [label.format(k=k)] + [fmt(report["headline"][s["name"]].get(key), style) for s in systems]
+        [label.format(k=report.k)] + [fmt(report.headline[s.name].get(key), style) for s in report.systems]
         for key, label, style in ROWS
     ]
-    return _table(["Maat"] + [s["label"] for s in systems], rows)
+    return _table(["Maat"] + [s.label for s in report.systems], rows)
 
 
-def breakdown_table(report: dict, field: str) -> str:
+def breakdown_table(report: EvalReport, field: str) -> str:
     """Per kind or persona: n and the short metric set, for each system."""
     styles = {key: style for key, _, style in ROWS}
     labels = {key: label for key, label, _ in ROWS}
     blocks = []
-    for value, per_system in report[field].items():
+    for value, per_system in getattr(report, field).items():
         n = next(iter(per_system.values()))["n"]
         rows = [
-            [labels[key]] + [fmt(per_system[s["name"]].get(key), styles[key]) for s in report["systems"]]
+            [labels[key]] + [fmt(per_system[s.name].get(key), styles[key]) for s in report.systems]
             for key in SHORT
         ]
-        header = ["Maat"] + [s["label"] for s in report["systems"]]
+        header = ["Maat"] + [s.label for s in report.systems]
         blocks.append(f"#### {value} (n = {n})\n\n" + _table(header, rows))
     return "\n\n".join(blocks)
 
 
-def kind_summary(report: dict) -> str:
-    """One row per kind: Recall@5 and key facts of Vraagpunt next to each baseline's Recall@5."""
-    systems = report["systems"]
+def kind_summary(report: EvalReport) -> str:
+    """One row per kind: Vraagpunt's Recall@5, key facts and refusals next to each baseline's key facts."""
+    others = [s for s in report.systems if s.name != SYSTEM]
     header = ["Soort", "n", "Vraagpunt R@5", "Vraagpunt kernfeiten", "Vraagpunt weigeringen"] + [
-        f"{s['label']} R@5" for s in systems[1:]
+        f"{s.label} kernfeiten" for s in others
     ]
     rows = []
-    for kind, per in report["by_kind"].items():
-        v = per["vraagpunt"]
+    for kind, per in report.by_kind.items():
+        v = per[SYSTEM]
         refusals = v["refusal_recall"] if kind == "unanswerable" else v["false_refusal_rate"]
         rows.append(
             [kind, str(v["n"]), fmt(v["recall_at_5"], "pct"), fmt(v["key_fact_recall"], "pct"),
              fmt(refusals, "pct")]
-            + [fmt(per[s["name"]]["recall_at_5"], "pct") for s in systems[1:]]
+            + [fmt(per[s.name]["key_fact_recall"], "pct") for s in others]
         )
     note = "(Weigeringen: bij `unanswerable` terecht geweigerd, anders onterecht geweigerd.)"
     return _table(header, rows) + "\n\n" + note
 
 
-def render_markdown(report: dict) -> str:
+def render_markdown(report: EvalReport) -> str:
     """The full Dutch report: headline, breakdowns, failures and the comparison with the previous run."""
     out = [
         "# Evaluatie Vraagpunt",
         "",
-        f"Run van {report['created']} op `{report['dataset']}` ({report['n_items']} vragen, "
-        f"{report['seconds']} s). Opgehaald: top {report['retrieve_k']}; faalgrens top {report['k']}.",
+        f"Run van {report.created} op `{report.dataset}` ({report.n_items} vragen, "
+        f"{report.seconds} s). Opgehaald: top {report.retrieve_k}; faalgrens top {report.k}.",
         "",
-        "Baselines: *Alleen BM25* en *Alleen dense* krijgen dezelfde zelfstandige vraag als Vraagpunt; "
+        "Baselines: *Eigen toppassage* is de eerste passage die Vraagpunt zelf ophaalde, helemaal geciteerd. "
+        "*Alleen BM25* en *Alleen dense* krijgen dezelfde zelfstandige vraag als Vraagpunt; "
         "*Naïeve LangChain* krijgt de ruwe vraag (geen vervolgvraagherschrijving) en geeft altijd top 4. "
-        "Het antwoord van een baseline is de eerste passage; baselines weigeren nooit.",
+        "Het antwoord van een baseline is zijn eerste passage; baselines weigeren nooit.",
     ]
-    for note in report.get("notes", []):
+    if report.sealed:
+        out += ["", "> Verzegelde set: geschreven zonder Vraagpunts antwoorden te zien en nooit gebruikt om iets te "
+                "kiezen. Lees de totalen; stem er niets op af."]
+    for note in report.notes:
         out += ["", f"> {note}"]
-    if report.get("dataset_problems"):
-        out += ["", "**Problemen in de evaluatieset:**", ""] + [f"- {p}" for p in report["dataset_problems"]]
+    if report.dataset_problems:
+        out += ["", "**Problemen in de evaluatieset:**", ""] + [f"- {p}" for p in report.dataset_problems]
     out += ["", "## Overzicht", "", headline_table(report)]
     out += ["", "## Per soort vraag", "", kind_summary(report), "", breakdown_table(report, "by_kind")]
     out += ["", "## Per persona", "", breakdown_table(report, "by_persona")]
-    for chart in report.get("charts", []):
+    for chart in report.charts:
         out += ["", f"![{chart}]({chart})"]
-    out += ["", "## Fouten van Vraagpunt", ""] + _failures(report["failures"], report["k"])
-    comparison = report.get("comparison")
+    if not report.sealed:  # a sealed set's questions are not read one by one
+        out += ["", "## Fouten van Vraagpunt", ""] + _failures(report.failures, report.k)
     out += ["", "## Vergelijking met de vorige run", ""]
-    out += _comparison(comparison, report["k"]) if comparison else ["Geen eerdere run gevonden."]
+    out += _comparison(report.comparison, report.k) if report.comparison else ["Geen eerdere run gevonden."]
     return "\n".join(out) + "\n"
 
 
@@ -135,6 +144,9 @@ def _failures(f: dict, k: int) -> list[str]:
     out += [f"- `{x['id']}` ({x['kind']}): {x['question']}" for x in f["false_refusals"]]
     out += ["", f"### Niet geweigerd bij onbeantwoordbare vraag ({len(f['missed_refusals'])})", ""]
     out += [f"- `{x['id']}`: {x['question']} — antwoord: {x['answer'][:120]}…" for x in f["missed_refusals"]]
+    misread = f.get("misread_followups") or []
+    out += ["", f"### Vervolgvraag verkeerd gelezen ({len(misread)})", ""]
+    out += [f"- `{x['id']}` ({x['kind']}): {x['question']} — gelezen als: {x['standalone']}" for x in misread]
     return out
 
 
@@ -156,7 +168,7 @@ def _comparison(c: dict, k: int) -> list[str]:
     return out
 
 
-def write_charts(report: dict, out: Path) -> list[Path]:
+def write_charts(report: EvalReport, out: Path) -> list[Path]:
     """recall_per_kind.png (Recall@5 per kind, all systems) and latency.png (Vraagpunt latency histogram)."""
     import matplotlib
 
@@ -164,24 +176,24 @@ def write_charts(report: dict, out: Path) -> list[Path]:
     import matplotlib.pyplot as plt
 
     paths = []
-    kinds = [k for k in report["by_kind"] if k != "unanswerable"]
-    systems = report["systems"]
+    kinds = [k for k in report.by_kind if k != "unanswerable"]
+    systems = report.systems
     width = 0.8 / max(len(systems), 1)
     fig, ax = plt.subplots(figsize=(9, 4.5))
     for j, s in enumerate(systems):
-        values = [report["by_kind"][k][s["name"]]["recall_at_5"] or 0.0 for k in kinds]
-        ax.bar([i + j * width for i in range(len(kinds))], values, width, label=s["label"])
+        values = [report.by_kind[k][s.name]["key_fact_recall"] or 0.0 for k in kinds]
+        ax.bar([i + j * width for i in range(len(kinds))], values, width, label=s.label)
     ax.set_xticks([i + width * (len(systems) - 1) / 2 for i in range(len(kinds))], kinds)
     ax.set_ylim(0, 1)
-    ax.set_ylabel("Recall@5")
-    ax.set_title("Recall@5 per soort vraag")
+    ax.set_ylabel("Kernfeiten in het antwoord")
+    ax.set_title("Kernfeiten per soort vraag")
     ax.legend(fontsize="small")
     fig.tight_layout()
-    paths.append(out / "recall_per_kind.png")
+    paths.append(out / "key_facts_per_kind.png")
     fig.savefig(paths[-1], dpi=100)
     plt.close(fig)
 
-    latencies = [it["systems"]["vraagpunt"]["latency_ms"] for it in report["items"]]
+    latencies = [it["systems"][SYSTEM]["latency_ms"] for it in report.items]
     fig, ax = plt.subplots(figsize=(7, 4))
     ax.hist(latencies, bins=30, color="#3b6ea5")
     ax.set_xlabel("Totale antwoordtijd (ms)")

@@ -62,6 +62,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-baselines", action="store_true", help="alleen Vraagpunt zelf meten")
     p.set_defaults(handler=cmd_eval)
 
+    p = sub.add_parser("calibrate", help="het weigermodel opnieuw fitten op de afstemset (kruisgevalideerd)")
+    p.add_argument("--dataset", type=Path, default=None)
+    p.add_argument("--max-false-refusals", type=float, default=0.05)
+    p.set_defaults(handler=cmd_calibrate)
+
     p = sub.add_parser("chat", help="vragen stellen in de terminal")
     p.set_defaults(handler=cmd_chat)
     return parser
@@ -125,8 +130,10 @@ def cmd_ask(args, settings: Settings) -> int:
         raise VraagpuntError("Geef een vraag op, of --questions BESTAND.jsonl.")
     assistant = make_assistant(settings)
     if args.questions:
-        for line_no, item in list(_read_jsonl(args.questions)):  # a bad line fails before any answer
-            answer = assistant.ask(str(item.get("question", "")), item.get("history") or [], _filter(args))
+        from vraagpunt.jsonl import check_question, read_records
+
+        for line_no, item in read_records(args.questions, check_question, what="vragenbestand"):  # all checked first
+            answer = assistant.ask(item["question"], item.get("history") or [], _filter(args))
             print(json.dumps(answer_to_dict(answer, id=item.get("id", line_no)), ensure_ascii=False), flush=True)
         return 0
     answer = assistant.ask(args.question, (), _filter(args))
@@ -137,23 +144,6 @@ def cmd_ask(args, settings: Settings) -> int:
     return 0
 
 
-def _read_jsonl(path: Path):
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise VraagpuntError(f"{path} kan niet gelezen worden ({exc.strerror}).") from exc
-    for line_no, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise VraagpuntError(f"{path}:{line_no} is geen geldige JSON ({exc.msg}).") from exc
-        if not isinstance(item, dict):
-            raise VraagpuntError(f"{path}:{line_no} moet een JSON-object zijn.")
-        yield line_no, item
-
-
 def format_answer(answer: Answer) -> str:
     """An answer with its numbered sources, for the terminal."""
     lines = []
@@ -162,6 +152,9 @@ def format_answer(answer: Answer) -> str:
     if answer.notice:
         lines.append(f"Let op: {answer.notice}")
     lines.append(answer.text)
+    if answer.direct and len(answer.direct_sentences) and not answer.refused:
+        lines.append("")
+        lines.append("Kort: " + " ".join(answer.direct_sentences))
     if answer.citations:
         lines.append("")
         lines.append("Mogelijk relevante passages:" if answer.refused else "Bronnen:")
@@ -176,6 +169,14 @@ def cmd_eval(args, settings: Settings) -> int:
     from evals.runner import run_cli
 
     return run_cli(settings, dataset=args.dataset, k=args.k, out=args.out, baselines=not args.no_baselines)
+
+
+def cmd_calibrate(args, settings: Settings) -> int:
+    from evals.calibrate import run
+    from evals.dataset import DEFAULT_DATASET
+
+    run(settings, args.dataset or DEFAULT_DATASET, args.max_false_refusals)
+    return 0
 
 
 def cmd_chat(args, settings: Settings) -> int:

@@ -9,6 +9,10 @@ class ConfigError(VraagpuntError):
     """A setting is missing or invalid."""
 
 
+class InputError(VraagpuntError):
+    """An input file (evaluation set, batch of questions) has bad lines."""
+
+
 class IngestError(VraagpuntError):
     """A document could not be read; the file is skipped with this reason."""
 

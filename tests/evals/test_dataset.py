@@ -6,7 +6,10 @@ import copy
 
 import pytest
 
-from evals.runner import DEFAULT_DATASET, HOLDOUT_DATASET, load_dataset, load_documents, validate_dataset
+from evals.dataset import (
+    DEFAULT_DATASET, HOLDOUT_DATASET, SEALED_DATASET, load_dataset, load_documents, validate_dataset,
+)
+from vraagpunt.errors import InputError
 from tests.conftest import make_settings
 
 
@@ -21,15 +24,45 @@ def items():
 
 
 def test_real_dataset_is_valid(items, documents):
-    assert len(items) == 143
+    assert len(items) == 303
     assert validate_dataset(items, documents) == []
 
 
-def test_holdout_set_is_valid_and_shares_no_question_with_the_tuning_set(items, documents):
-    holdout = load_dataset(HOLDOUT_DATASET)
-    assert len(holdout) == 48
-    assert validate_dataset(holdout, documents) == []
-    assert not {i["question"].lower() for i in holdout} & {i["question"].lower() for i in items}
+@pytest.mark.parametrize("path, size", [(HOLDOUT_DATASET, 48), (SEALED_DATASET, 80)])
+def test_sealed_sets_are_valid_and_share_no_question_with_the_tuning_set(items, documents, path, size):
+    sealed = load_dataset(path)
+    assert len(sealed) == size
+    assert validate_dataset(sealed, documents) == []
+    assert not {i["question"].lower() for i in sealed} & {i["question"].lower() for i in items}
+
+
+def test_new_questions_cover_every_document_with_answerable_and_unanswerable_ones(documents):
+    """The questions of December 2026 (q144 on and the second sealed set): every document gets both."""
+    new = [i for i in load_dataset(DEFAULT_DATASET)[143:] + load_dataset(SEALED_DATASET)]
+    sources = {d.source for d in documents}
+    answerable = {i["source"] for i in new if i["kind"] != "unanswerable"}
+    near = {i.get("near") for i in new if i["kind"] == "unanswerable"}
+    assert answerable == sources and sources <= near
+    assert sum(i["kind"] == "unanswerable" for i in new) >= 40 and sum(i["kind"] != "unanswerable" for i in new) >= 40
+    pairs = [i for i in new if i.get("history")]
+    assert sum(i["kind"] == "followup" for i in pairs) >= 20 and sum(i["kind"] != "followup" for i in pairs) >= 20
+
+
+def test_a_bad_file_is_reported_line_by_line_and_optional_fields_get_defaults(tmp_path):
+    path = tmp_path / "eigen.jsonl"
+    path.write_text('{"question": "Wat is een begeleidingsproject?"}\n', encoding="utf-8")
+    (item,) = load_dataset(path)
+    assert item["id"] == "regel-1" and item["kind"] == "fact" and item["persona"] == ""
+    assert item["history"] == [] and item["must_include"] == [] and item["evidence"] is None
+
+    path.write_text('{"question": "ok"}\n{"id": "x"}\nniet json\n{"question": "q", "kind": "weetje", '
+                    '"must_include": "10%"}\n', encoding="utf-8")
+    with pytest.raises(InputError) as error:
+        load_dataset(path)
+    message = str(error.value)
+    assert "heeft 4 fout(en)" in message
+    assert "regel 2: 'question' ontbreekt" in message and "regel 3: geen geldige JSON" in message
+    assert "regel 4: onbekende kind 'weetje'" in message and "regel 4: 'must_include' moet een lijst" in message
 
 
 def _item(items, kind):

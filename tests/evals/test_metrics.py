@@ -7,7 +7,9 @@ import math
 import pytest
 
 from evals import metrics
-from evals.runner import aggregate, compare_runs, failures, score_answer, score_retrieval
+from evals.history import compare_runs
+from evals.model import EvalReport, SystemInfo
+from evals.scoring import aggregate, failures, followup_read, score_answer, score_retrieval
 
 EVIDENCE = "Elk project kan een maximum van €30.000 aanvragen."
 
@@ -92,9 +94,11 @@ def test_compare_runs_lists_better_and_worse_questions():
         def it(qid, kind, hit, refused):
             return {"id": qid, "kind": kind, "question": qid,
                     "systems": {"vraagpunt": {"hit_at_5": hit, "key_facts": [hit], "refused": refused}}}
-        return {"created": "t", "headline": {"vraagpunt": {"recall_at_5": (hit_a + hit_b) / 2}},
-                "items": [it("a", "fact", hit_a, False), it("b", "fact", hit_b, False),
-                          it("c", "unanswerable", None, refused_c)]}
+        return EvalReport(created="t", dataset="d", n_items=3, k=5, retrieve_k=10,
+                          systems=[SystemInfo("vraagpunt", "Vraagpunt")],
+                          headline={"vraagpunt": {"recall_at_5": (hit_a + hit_b) / 2}},
+                          items=[it("a", "fact", hit_a, False), it("b", "fact", hit_b, False),
+                                 it("c", "unanswerable", None, refused_c)])
 
     result = compare_runs(report(True, False, False), report(False, True, True))
     assert [x["id"] for x in result["better"]] == ["b", "c"]
@@ -119,3 +123,39 @@ def test_key_facts_in_the_top_k_passages_tell_a_retrieval_miss_from_a_wrong_sent
     (missing,) = failures([{**item, "systems": {"vraagpunt": record}}], k=5)["missing_key_facts"]
     assert missing["missing"] == ["10%", "personeelskosten", "30.000"]
     assert missing["retrieved"] == ["10%", "personeelskosten"]  # there to quote: the sentence choice lost them
+
+
+def test_answer_length_direct_sentences_and_evidence_in_a_cited_passage():
+    item = {"kind": "number", "evidence": EVIDENCE, "must_include": ["30.000"], "reference_answer": ""}
+    quoted = "Het budget is ruim. " + EVIDENCE + " [1]"
+    hit = score_retrieval([EVIDENCE], item) | {"latency_ms": 1.0}
+    right = hit | score_answer(quoted, False, [EVIDENCE], item, direct=[EVIDENCE])
+    wrong_direct = hit | score_answer(quoted, False, [EVIDENCE], item, direct=["Het budget is ruim."])
+    elsewhere = hit | score_answer("Geen antwoord hier. [1]", False, ["Andere passage."], item, direct=[])
+    refused = hit | score_answer("Dat vind ik niet.", True, [], item, direct=[])
+
+    head = aggregate([(item, right), (item, wrong_direct), (item, elsewhere), (item, refused)])
+
+    assert head["answer_chars"] == pytest.approx((2 * len(quoted) + len("Geen antwoord hier. [1]")) / 3, abs=1e-3)
+    assert head["direct_key_facts"] == pytest.approx(1 / 3, abs=1e-4)  # answered ones only
+    assert head["evidence_cited"] == 0.5  # two of four cite the evidence; a refusal never does
+    assert head["key_fact_recall"] == 0.5
+
+
+def test_a_followup_is_read_right_when_it_carries_its_topic_and_a_new_question_when_it_does_not():
+    history = [{"role": "user", "content": "wat is een valorisatieproject?"}]
+    followup = {"kind": "followup", "history": history, "topic": "valorisatieproject"}
+    new = {"kind": "fact", "history": history}
+    assert followup_read(followup, "en de kosten?", "en de kosten? (vervolg op: wat is een valorisatieproject)")
+    assert not followup_read(followup, "en de kosten?", "en de kosten?")
+    assert not followup_read(followup, "en de kosten?", "en de kosten? (vervolg op: iets anders)")
+    assert followup_read(new, "Wat is een kennisclip?", "Wat is een kennisclip?")
+    assert not followup_read(new, "Wat is een kennisclip?", "Wat is een kennisclip? (vervolg op: x)")
+    assert followup_read({"kind": "fact"}, "q", "q") is None
+    records = [(followup, {"followup_read": True, "refused": False, "key_facts": [], "hit_at_1": 0, "hit_at_5": 0,
+                           "hit_at_10": 0, "rr": 0, "ndcg": 0, "cited": 0, "cited_relevant": 0, "f1": 0,
+                           "latency_ms": 1, "answer": ""}),
+               (new, {"followup_read": False, "refused": False, "key_facts": [], "hit_at_1": 0, "hit_at_5": 0,
+                      "hit_at_10": 0, "rr": 0, "ndcg": 0, "cited": 0, "cited_relevant": 0, "f1": 0,
+                      "latency_ms": 1, "answer": ""})]
+    assert aggregate(records)["followup_read"] == 0.5
