@@ -8,7 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from app_pages import resources
-from app_pages.render import answer_markdown, escape_markdown, passage_markdown, quote_markdown
+from app_pages.render import answer_markdown, escape_markdown, passage_markdown
 from retrieval.search import SearchFilter
 from vraagpunt.errors import VraagpuntError
 from vraagpunt.settings import Settings
@@ -122,9 +122,7 @@ def _source_card(config: Settings, message_id: str, citation: Citation, refused:
                     icon=":material/download:",
                     type="tertiary",
                 )
-        if citation.sentences:
-            st.markdown(quote_markdown(citation.sentences))
-        elif refused:
+        if refused:
             excerpt = " ".join(chunk.text.split())
             st.markdown(escape_markdown(excerpt[:280] + ("…" if len(excerpt) > 280 else "")))
         with st.expander("Hele passage lezen"):
@@ -156,7 +154,9 @@ def _answer_body(answer: Answer) -> None:
     if answer.refused:
         st.info(escape_markdown(answer.text), icon=":material/search_off:")
     else:
-        st.markdown(answer_markdown(answer.text))
+        st.markdown(answer_markdown(answer.text, answer.direct))
+        if answer.direct:
+            st.caption("Vetgedrukt: de zinnen die je vraag het meest rechtstreeks beantwoorden.")
 
 
 def _render_message(config: Settings, message: dict) -> None:

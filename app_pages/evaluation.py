@@ -1,7 +1,6 @@
-"""The evaluation page: run the evaluation set, compare with baselines and earlier runs, read user feedback.
+"""The evaluation page: run an evaluation set, compare with baselines and earlier runs, read user feedback.
 
-Reports come from `evals.runner` (`run_evaluation`, `save_run`, `load_history`, `previous_report`,
-`compare_runs`); keys are read with `.get` so an older saved report still renders.
+It shows the same typed `EvalReport` that `vraagpunt eval` writes (`evals.model`).
 """
 
 from __future__ import annotations
@@ -12,23 +11,23 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import resources
+from evals.model import LOWER_IS_BETTER, SYSTEM, EvalReport
 from vraagpunt.errors import VraagpuntError
 from vraagpunt.settings import Settings
 
-SYSTEM = "vraagpunt"
 METRICS = {
     "recall_at_5": "Gevonden in top 5",
-    "mrr_at_10": "MRR@10",
     "key_fact_recall": "Kernfeiten in antwoord",
     "key_fact_recall_retrieved": "Kernfeiten in top 5 (plafond)",
+    "answer_chars": "Antwoordlengte (tekens)",
     "citation_precision": "Juiste bronnen",
+    "evidence_cited": "Evidence geciteerd",
     "refusal_recall": "Terechte weigeringen",
     "false_refusal_rate": "Onterechte weigeringen",
-    "answer_f1": "Antwoord-F1",
+    "followup_read": "Vervolgvragen juist gelezen",
     "latency_p50_ms": "Latentie p50 (ms)",
 }
-TILES = ("recall_at_5", "key_fact_recall", "citation_precision", "refusal_recall")
-LOWER_IS_BETTER = {"false_refusal_rate", "latency_p50_ms", "latency_p95_ms"}
+TILES = ("key_fact_recall", "citation_precision", "refusal_recall", "false_refusal_rate")
 BASELINE_COLORS = ["#b8c2cc", "#8a96a3", "#5f6b78", "#d5dbe1", "#3f4852"]
 KIND_LABELS = {
     "fact": "feit", "number": "getal", "rule": "regel", "concept": "begrip", "multi": "twee passages",
@@ -36,53 +35,48 @@ KIND_LABELS = {
 }
 
 
-def datasets(runner) -> dict[str, object]:
-    """The evaluation sets staff can run: {label: path}. The held-out set is only there when it exists."""
-    sets = {"Bekende vragen (dataset.jsonl)": runner.DEFAULT_DATASET}
-    holdout = getattr(runner, "HOLDOUT_DATASET", None)
-    if holdout is not None and holdout.is_file():
-        sets["Achtergehouden vragen (holdout.jsonl)"] = holdout
+def datasets() -> dict[str, object]:
+    """The evaluation sets staff can run: {label: path}; a sealed set only when its file exists."""
+    from evals.dataset import DEFAULT_DATASET, HOLDOUT_DATASET, SEALED_DATASET
+
+    sets = {"Afstemset (dataset.jsonl)": DEFAULT_DATASET}
+    for label, path in (("Verzegeld: achtergehouden vragen (holdout.jsonl)", HOLDOUT_DATASET),
+                        ("Verzegeld: nieuwe vragen (sealed.jsonl)", SEALED_DATASET)):
+        if path.is_file():
+            sets[label] = path
     return sets
 
 
-def _runner():
-    try:
-        from evals import runner
-    except ImportError:
-        return None
-    return runner
+def _labels(report: EvalReport) -> dict[str, str]:
+    return {s.name: s.label for s in report.systems}
 
 
-def _labels(report: dict) -> dict[str, str]:
-    labels = {SYSTEM: "Vraagpunt"}
-    for system in report.get("systems") or []:
-        if isinstance(system, dict) and system.get("name"):
-            labels[system["name"]] = system.get("label") or system["name"]
-    return labels
+def _is_count(metric: str) -> bool:
+    return metric.endswith("_ms") or metric == "answer_chars"
 
 
 def _fmt(metric: str, value) -> str:
     if value is None:
         return "–"
-    return f"{value:.0f}" if metric.endswith("_ms") else f"{value:.0%}"
+    return f"{value:.0f}" if _is_count(metric) else f"{value:.0%}"
 
 
-def headline_frame(report: dict) -> pd.DataFrame:
+def headline_frame(report: EvalReport) -> pd.DataFrame:
     """Systems as rows, the headline metrics (Dutch names) as columns."""
     labels = _labels(report)
     rows = {
         labels.get(name, name): {label: metrics.get(key) for key, label in METRICS.items()}
-        for name, metrics in (report.get("headline") or {}).items()
+        for name, metrics in report.headline.items()
     }
     return pd.DataFrame(rows).T
 
 
-def kind_frame(report: dict, metric: str) -> pd.DataFrame:
+def kind_frame(report: EvalReport, metric: str) -> pd.DataFrame:
     """Question kinds as rows, systems as columns, for one metric."""
     labels = _labels(report)
     rows = {
         KIND_LABELS.get(kind, kind): {labels.get(s, s): (m or {}).get(metric) for s, m in systems.items()}
-        for kind, systems in (report.get("by_kind") or {}).items()
+        for kind, systems in report.by_kind.items()
     }
     return pd.DataFrame(rows).T
 
@@ -93,10 +87,10 @@ def _failed(item: dict, record: dict) -> bool:
     return bool(record.get("refused") or not record.get("hit_at_5") or not all(record.get("key_facts") or [True]))
 
 
-def question_frame(report: dict) -> pd.DataFrame:
+def question_frame(report: EvalReport) -> pd.DataFrame:
     """One row per question for Vraagpunt, failures first."""
     rows = []
-    for item in report.get("items") or []:
+    for item in report.items:
         record = (item.get("systems") or {}).get(SYSTEM) or {}
         facts = record.get("key_facts") or []
         rows.append(
@@ -119,8 +113,8 @@ def question_frame(report: dict) -> pd.DataFrame:
 
 
 # -- sections -------------------------------------------------------------------------------------
-def _headline(report: dict) -> None:
-    head = report.get("headline") or {}
+def _headline(report: EvalReport) -> None:
+    head = report.headline
     ours = head.get(SYSTEM) or {}
     others = [m for name, m in head.items() if name != SYSTEM]
     for column, key in zip(st.columns(len(TILES)), TILES):
@@ -136,14 +130,14 @@ def _headline(report: dict) -> None:
         )
     frame = headline_frame(report)
     if not frame.empty:
-        formats = {label: ("{:.0f}" if key.endswith("_ms") else "{:.0%}") for key, label in METRICS.items()}
+        formats = {label: ("{:.0f}" if _is_count(key) else "{:.0%}") for key, label in METRICS.items()}
         st.dataframe(frame.style.format(formats, na_rep="–"), width="stretch")
-    for note in report.get("notes") or []:
+    for note in report.notes:
         st.caption(note)
 
 
-def _kinds(report: dict) -> None:
-    if not report.get("by_kind"):
+def _kinds(report: EvalReport) -> None:
+    if not report.by_kind:
         return
     st.subheader("Per soort vraag")
     keys = ("key_fact_recall", "recall_at_5", "citation_precision")
@@ -159,7 +153,10 @@ def _kinds(report: dict) -> None:
             st.bar_chart(frame, horizontal=True, stack=False, color=colors, height=140 + 55 * len(frame))
 
 
-def _questions(report: dict) -> None:
+def _questions(report: EvalReport) -> None:
+    if report.sealed:  # a sealed set is read by its totals, not question by question
+        st.caption("Verzegelde set: de vragen worden niet één voor één getoond, zodat niemand erop afstemt.")
+        return
     frame = question_frame(report)
     if frame.empty:
         return
@@ -172,9 +169,10 @@ def _questions(report: dict) -> None:
     )
 
 
-def _comparison(config: Settings, report: dict) -> None:
-    runner = _runner()
-    history = runner.load_history(config, report.get("dataset")) if runner else []
+def _comparison(config: Settings, report: EvalReport) -> None:
+    from evals.history import load_history
+
+    history = load_history(config, report.dataset)
     st.subheader("Vergelijking met eerdere runs")
     if len(history) >= 2:
         rows = []
@@ -184,7 +182,7 @@ def _comparison(config: Settings, report: dict) -> None:
             rows.append({"Run": str(when).replace("T", " ")[:16], **{METRICS[k]: ours.get(k) for k in TILES}})
         frame = pd.DataFrame(rows).set_index("Run")
         st.line_chart(frame, height=240)
-    comparison = report.get("comparison")
+    comparison = report.comparison
     if not comparison:
         st.caption("Nog geen eerdere run om mee te vergelijken." if len(history) < 2 else "")
         return
@@ -234,19 +232,20 @@ def _feedback(config: Settings) -> None:
     )
 
 
-def _run(config: Settings, runner, dataset, baselines: bool) -> dict:
+def _run(config: Settings, dataset, baselines: bool) -> EvalReport:
+    from evals.history import save_run
+    from evals.runner import run_evaluation
+
     bar = st.progress(0.0, text="Evaluatie wordt voorbereid…")
 
     def progress(done: int, total: int) -> None:
         bar.progress(min(done / max(total, 1), 1.0), text=f"Vraag {done} van {total}")
 
-    report = runner.run_evaluation(
-        config, resources.assistant(config), dataset, k=5, baselines=baselines, progress=progress
-    )
+    report = run_evaluation(config, resources.assistant(config), dataset, k=5, baselines=baselines, progress=progress)
     bar.progress(1.0, text="Rapport opslaan…")
-    folder = runner.save_run(config, report)
+    folder = save_run(config, report)
     bar.empty()
-    st.success(f"Evaluatie klaar in {report.get('seconds', 0):.0f} s. Rapport: `{folder / 'report.md'}`")
+    st.success(f"Evaluatie klaar in {report.seconds:.0f} s. Rapport: `{folder / 'report.md'}`")
     return report
 
 
@@ -260,36 +259,33 @@ def main() -> None:
 
     st.title("Evaluatie")
     st.caption("Hoe goed vindt en citeert Vraagpunt de juiste passages, vergeleken met eenvoudige baselines?")
-    runner = _runner()
-    report = None
-    if runner is None:
-        st.warning("De evaluatiemodule (`evals.runner`) ontbreekt in deze installatie.")
-    else:
-        sets = datasets(runner)
-        label = st.selectbox(
-            "Evaluatieset", list(sets),
-            help="De achtergehouden vragen zijn nooit gebruikt om iets af te stellen: ze tonen hoe Vraagpunt het "
-            "doet op vragen die het nooit gezien heeft.",
-        )
-        dataset = sets[label]
-        key = runner.dataset_key(dataset)
-        reports = st.session_state.setdefault("eval_reports", {})
-        left, right = st.columns([1, 3], vertical_alignment="center")
-        baselines = right.toggle("Met baselines (BM25, dense, LangChain)", value=True)
-        if left.button("Evaluatie uitvoeren", type="primary", icon=":material/play_arrow:"):
-            try:
-                reports[key] = _run(config, runner, dataset, baselines)
-            except VraagpuntError as exc:
-                resources.stop_on_error(exc)
-        report = reports.get(key) or runner.previous_report(config, dataset)
+    from evals.history import dataset_key, previous_report
+
+    sets = datasets()
+    label = st.selectbox(
+        "Evaluatieset", list(sets),
+        help="De verzegelde sets zijn nooit gebruikt om iets af te stellen: ze tonen hoe Vraagpunt het doet op "
+        "vragen die het nooit gezien heeft.",
+    )
+    dataset = sets[label]
+    key = dataset_key(dataset)
+    reports = st.session_state.setdefault("eval_reports", {})
+    left, right = st.columns([1, 3], vertical_alignment="center")
+    baselines = right.toggle("Met baselines (BM25, dense, LangChain)", value=True)
+    if left.button("Evaluatie uitvoeren", type="primary", icon=":material/play_arrow:"):
+        try:
+            reports[key] = _run(config, dataset, baselines)
+        except VraagpuntError as exc:
+            resources.stop_on_error(exc)
+    report = reports.get(key) or previous_report(config, dataset)
     if report is None:
         st.info("Er is nog geen evaluatie uitgevoerd op deze set. Start er een met de knop hierboven of met "
                 "`vraagpunt eval`.")
     else:
-        created = str(report.get("created", "")).replace("T", " ")[:16]
+        created = report.created.replace("T", " ")[:16]
         st.subheader(f"Resultaat van {created}" if created else "Resultaat")
-        st.caption(f"{report.get('n_items', '?')} vragen, bron gezocht in de top {report.get('retrieve_k', 10)}.")
-        st.caption("Het verschil onder elk cijfer is dat met de beste baseline, in procentpunten.")
+        st.caption(f"{report.n_items} vragen, bron gezocht in de top {report.retrieve_k}. Het verschil onder elk "
+                   "cijfer is dat met de beste baseline, in procentpunten.")
         _headline(report)
         _kinds(report)
         _questions(report)

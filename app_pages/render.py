@@ -19,8 +19,24 @@ def marker_badge(n: int | str) -> str:
     return f":blue-badge[{n}]"
 
 
-def answer_markdown(text: str) -> str:
-    """An answer with its `[n]` markers turned into small numbered badges; the rest escaped."""
+def answer_markdown(text: str, direct: Sequence[tuple[int, int]] = ()) -> str:
+    """An answer as safe Markdown: `[n]` markers become numbered badges, the direct-answer spans are
+    bold (emphasis that does not rely on colour), line breaks are kept and the rest is escaped."""
+    bold = sorted((s, e) for s, e in direct if 0 <= s < e <= len(text))
+    out: list[str] = []
+    pos = 0
+    for start, end in bold:
+        if start < pos:
+            continue
+        out.append(_plain(text[pos:start]))
+        out.append("".join(f"**{line.strip()}**" if line.strip() else line for line in _lines(_plain(text[start:end]))))
+        pos = end
+    out.append(_plain(text[pos:]))
+    return "".join(out)
+
+
+def _plain(text: str) -> str:
+    """Escaped text with badges for [n] and Markdown line breaks for newlines."""
     out: list[str] = []
     pos = 0
     for match in _MARKER.finditer(text):
@@ -28,7 +44,12 @@ def answer_markdown(text: str) -> str:
         out.append(marker_badge(match.group(1)))
         pos = match.end()
     out.append(escape_markdown(text[pos:]))
-    return "".join(out)
+    return "".join(out).replace("\n", "  \n")
+
+
+def _lines(text: str) -> list[str]:
+    """Split on Markdown line breaks, keeping them, so emphasis never crosses one."""
+    return re.split(r"(  \n)", text)
 
 
 def _sentence_pattern(sentence: str) -> re.Pattern[str] | None:
@@ -72,8 +93,3 @@ def passage_markdown(text: str, sentences: Sequence[str] = ()) -> str:
             lines = [f":orange-background[{line}]" if line.strip() else line for line in lines]
         out.append("  \n".join(lines))
     return "".join(out)
-
-
-def quote_markdown(sentences: Sequence[str]) -> str:
-    """The cited sentences as a block quote (escaped)."""
-    return "\n".join("> " + escape_markdown(" ".join(s.split())) for s in sentences)

@@ -65,7 +65,8 @@ def test_question_gets_an_answer_with_numbered_sources(app):
     shown = texts(app)
     assert "10%" in shown and ":blue-badge[1]" in shown
     assert "valorisatieproducten" in shown  # the title of the source card
-    assert ":orange-background[" in shown  # the answering sentence is highlighted in its passage
+    assert ":orange-background[" in shown  # the quoted sentences are highlighted in their passage
+    assert "**Er wordt een maximum van 10% overhead toegestaan" in shown  # the direct answer is bold
     downloads = [b.label for b in app.download_button]
     assert any(label.startswith("Download bron (p. ") for label in downloads)
     assert not app.info  # a real answer is not a refusal
@@ -84,10 +85,18 @@ def test_follow_up_shows_how_it_was_read(app):
     assert len(app.chat_message) == 4
 
 
+def test_a_question_that_stands_on_its_own_is_not_read_as_a_follow_up(app):
+    ask(app, OVERHEAD)
+    ask(app, "Wat is een begeleidingsproject?")
+    ask(app, "Wat is het telefoonnummer van de minister?")
+    assert not [c.value for c in app.caption if c.value.startswith("Gelezen als:")]
+    assert app.info and "niet in de documenten" in app.info[-1].value  # not the call's budget figures
+
+
 def test_out_of_corpus_question_is_refused_calmly(app):
     ask(app, "Wat is het recept voor lasagne bolognese?")
     assert app.info and "niet in de documenten" in app.info[0].value
-    assert "Mogelijk relevante passages" in texts(app)
+    assert "Mogelijk relevante passages" not in texts(app)  # nothing shares its words: no filler shown
 
 
 def test_new_conversation_clears_the_chat(app):
@@ -178,23 +187,25 @@ def test_evaluation_page_runs_the_held_out_set_apart(app):
     app.switch_page("app_pages/evaluation.py").run()
     box = app.selectbox[0]
     assert box.label == "Evaluatieset"
-    assert box.options == ["Bekende vragen (dataset.jsonl)", "Achtergehouden vragen (holdout.jsonl)"]
-    box.select("Achtergehouden vragen (holdout.jsonl)").run()
+    assert box.options == ["Afstemset (dataset.jsonl)", "Verzegeld: achtergehouden vragen (holdout.jsonl)",
+                           "Verzegeld: nieuwe vragen (sealed.jsonl)"]
+    box.select("Verzegeld: achtergehouden vragen (holdout.jsonl)").run()
     assert not app.exception, app.exception
     # Never the tuning set's report under the held-out label: its own run, or none yet.
     shown = " ".join(c.value for c in app.caption)
     infos = " ".join(i.value for i in app.info)
     assert "48 vragen" in shown or "nog geen evaluatie uitgevoerd op deze set" in infos
-    assert "143 vragen" not in shown
+    assert "303 vragen" not in shown
 
 
 def test_evaluation_table_says_when_the_source_was_not_found():
     from app_pages.evaluation import question_frame
+    from evals.model import EvalReport
 
-    report = {"items": [
+    report = EvalReport.from_json({"items": [
         {"id": "q1", "kind": "fact", "question": "a?", "systems": {"vraagpunt": {"rank": 3, "key_facts": [True]}}},
         {"id": "q2", "kind": "rule", "question": "b?", "systems": {"vraagpunt": {"rank": None, "key_facts": [False]}}},
         {"id": "q3", "kind": "unanswerable", "question": "c?", "systems": {"vraagpunt": {"rank": None, "refused": True}}},
-    ]}
+    ]})
     ranks = dict(zip(question_frame(report)["Id"], question_frame(report)["Rang bron"]))
     assert ranks == {"q1": "3", "q2": "niet gevonden", "q3": ""}
