@@ -6,11 +6,12 @@ import re
 from dataclasses import replace
 
 from ingest.textclean import join_lines, split_sentences
+from vraagpunt.dutch import CAPTION_START, QUESTION_OPENING_VERBS
 from vraagpunt.types import Block, Page
 
 _NUMBERED_HEADING = re.compile(r"^(\d{1,2}(?:\.\d{1,2})*)\s*(?:/|\.)?\s+([A-ZÀ-Ý][^.!?]{2,90})$")
 _TRAILING_HEADING = re.compile(r"^(.*[.)])\s+(\d{1,2}(?:\.\d{1,2})* / [A-ZÀ-Ý][^.!?]{2,90})$", re.S)
-_CAPTION = re.compile(r"^(figuur|tabel|bron|grafiek|bijlage \d|noot)\b", re.IGNORECASE)
+_CAPTION = CAPTION_START
 _SENTENCE_END = (".", ",", ";", ":", "!", "”", "\"")
 
 
@@ -155,9 +156,7 @@ def _split_trailing_question(text: str) -> tuple[str, str]:
 
 # "Komt het volgende in aanmerking: <the case>": a question that sets out its case after a colon
 # instead of ending in "?". Only in FAQ documents, and only when it opens with the inverted verb.
-_POSED_QUESTION = re.compile(
-    r"^(Komt|Komen|Kan|Kunnen|Mag|Mogen|Moet|Moeten|Is|Zijn|Valt|Vallen|Geldt|Telt|Tellen)\s[^.:?!]{3,60}:\s+\S"
-)
+_POSED_QUESTION = re.compile(rf"^(?:{'|'.join(QUESTION_OPENING_VERBS)})\s[^.:?!]{{3,60}}:\s+\S")
 
 
 def _kind_of(text: str, following: str, faq: bool) -> tuple[str, int]:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from vraagpunt.dutch import ABBREVIATION_END, SUSPENDED_COMPOUND_JOINERS
+
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f]+")
 # A word broken at a line end: "ontwik-\nkeling". Not a suspended compound ("vracht- en", "in- of"),
 # where the next line starts with a conjunction or a comma-continued list.
-_LINE_HYPHEN = re.compile(r"(\w)-\n(?!(?:en|of|tot|en/of|noch|als|dan)\b)([a-zà-ÿ])")
-_SUSPENDED_NEWLINE = re.compile(r"(\w-)\n(?=(?:en|of|tot|en/of|noch)\b)")
+_JOINERS = "|".join(SUSPENDED_COMPOUND_JOINERS)
+_LINE_HYPHEN = re.compile(rf"(\w)-\n(?!(?:{_JOINERS}|als|dan)\b)([a-zà-ÿ])")
+_SUSPENDED_NEWLINE = re.compile(rf"(\w-)\n(?=(?:{_JOINERS})\b)")
 
 
 def normalize_spaces(text: str) -> str:
@@ -48,7 +51,7 @@ def split_sentences(text: str) -> list[str]:
     parts = [p.strip() for p in pieces if p.strip()]
     merged: list[str] = []
     for part in parts:
-        if merged and re.search(r"\b(bv|bijv|o\.a|m\.b\.t|i\.p\.v|nl|vb|ca|nr|art|dr|prof|mr|e\.d|enz|t\.e\.m|p)\.$", merged[-1], re.I):
+        if merged and ABBREVIATION_END.search(merged[-1]):
             merged[-1] += " " + part
         else:
             merged.append(part)

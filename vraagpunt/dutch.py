@@ -42,6 +42,13 @@ CAPTION_WORDS = ("bron", "figuur", "fig.", "tabel", "grafiek", "foto", "afbeeldi
 # Abbreviations that end in a full stop without ending the sentence.
 ABBREVIATIONS = ("bv", "bijv", "o.a", "m.b.t", "i.p.v", "nl", "vb", "ca", "nr", "art", "dr", "prof", "mr", "e.d",
                  "enz", "t.e.m", "p")
+# A hyphen before a line break that one of these follows leaves the word open: "vracht- en verzendkosten".
+SUSPENDED_COMPOUND_JOINERS = ("en", "of", "tot", "en/of", "noch")
+# The sounds that join the parts of a compound: onderwijs-s-…, boek-en-kast.
+LINKING_SOUNDS = ("s", "en", "e")
+# Verbs that open a yes/no question in an FAQ ("Komt het volgende in aanmerking: …").
+QUESTION_OPENING_VERBS = ("Komt", "Komen", "Kan", "Kunnen", "Mag", "Mogen", "Moet", "Moeten", "Is", "Zijn", "Valt",
+                          "Vallen", "Geldt", "Telt", "Tellen")
 
 # A turn that opens with one of these continues the conversation ("en bij een begeleidingsproject?").
 CONTINUATIONS = ("en", "maar", "ook", "of", "dus", "want", "anders")
@@ -98,3 +105,6 @@ KIND_EVIDENCE = {
 
 CAPTION = re.compile(rf"^\W*(?:{'|'.join(re.escape(w) for w in CAPTION_WORDS)})(?:\s+\d+(?:\.\d+)*)?\s*[:.]",
                      re.IGNORECASE)
+# A short line that starts like a caption is no heading, even without its colon ("Figuur 3", "Bijlage 2").
+CAPTION_START = re.compile(rf"^(?:{'|'.join(re.escape(w) for w in CAPTION_WORDS)})\b", re.IGNORECASE)
+ABBREVIATION_END = re.compile(rf"\b(?:{'|'.join(re.escape(a) for a in ABBREVIATIONS)})\.$", re.IGNORECASE)
