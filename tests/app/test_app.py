@@ -204,6 +204,10 @@ def test_documents_page_is_read_only_without_password(app):
     assert not app.get("file_uploader") and not app.text_input
     table = app.dataframe[0].value
     assert len(table) == 5 and "Q&A Ontwikkeling van valorisatieproducten" in " ".join(table["Titel"])
+    # The same documents as a list for a phone (the stylesheet shows one of the two), titles as text.
+    listed = next(h.value for h in app.get("html") if 'class="vp-doc-list"' in h.value)
+    assert listed.count('<li class="vp-doc">') == 5 and "Q&amp;A Ontwikkeling van valorisatieproducten" in listed
+    assert "Leerkr@cht.net" in listed and "<a" not in listed
 
 
 def test_evaluation_page_opens(app):
