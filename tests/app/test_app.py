@@ -210,6 +210,39 @@ def test_documents_page_is_read_only_without_password(app):
     assert "Leerkr@cht.net" in listed and "<a" not in listed
 
 
+def test_evaluation_page_says_how_long_a_run_takes(app):
+    app.switch_page("app_pages/evaluation.py").run()
+    duration = next(c.value for c in app.caption if c.value.startswith("Een run duurt"))
+    assert "minuten (303 vragen, met baselines" in duration and "annuleren" in duration
+    next(t for t in app.toggle if t.label.startswith("Met baselines")).set_value(False).run()
+    duration = next(c.value for c in app.caption if c.value.startswith("Een run duurt"))
+    assert "(303 vragen)" in duration and "minuten" in duration
+
+
+def test_the_expected_duration_is_the_last_run_of_the_same_kind(tmp_path):
+    import json
+
+    from app_pages.evaluation import duration_text, expected_seconds
+    from evals.dataset import HOLDOUT_DATASET
+    from evals.history import dataset_key
+
+    settings = make_settings(tmp_path)
+    alone, measured = expected_seconds(settings, HOLDOUT_DATASET, baselines=False)
+    with_baselines, _ = expected_seconds(settings, HOLDOUT_DATASET, baselines=True)
+    assert not measured and 5 < alone < 60 < with_baselines  # estimates: the baselines embed the corpus first
+
+    report = tmp_path / "report.json"
+    report.write_text(json.dumps({"seconds": 75.0, "items": []}), encoding="utf-8")
+    history = settings.data_dir / "evals" / "history.jsonl"
+    history.parent.mkdir(parents=True)
+    entry = {"dataset": dataset_key(HOLDOUT_DATASET), "report": str(report), "headline": {"vraagpunt": {}, "bm25": {}}}
+    history.write_text(json.dumps(entry) + "\n", encoding="utf-8")
+    assert expected_seconds(settings, HOLDOUT_DATASET, baselines=True) == (75.0, True)
+    assert expected_seconds(settings, HOLDOUT_DATASET, baselines=False) == (alone, False)  # another kind of run
+    assert duration_text(14) == "ongeveer 20 seconden" and duration_text(75) == "ongeveer 1 minuut"
+    assert duration_text(170) == "ongeveer 3 minuten"
+
+
 def test_evaluation_page_opens(app):
     app.switch_page("app_pages/evaluation.py").run()
     assert not app.exception, app.exception
