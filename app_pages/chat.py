@@ -73,7 +73,7 @@ def _filter_choice() -> str:
     """
     if FILTER_WIDGET not in st.session_state:
         st.session_state[FILTER_WIDGET] = st.session_state.get(FILTER_CHOICE, ALL)
-    choice = st.selectbox("Zoeken in", list(FILTERS), key=FILTER_WIDGET)
+    choice = st.selectbox("Zoeken in", list(FILTERS), key=FILTER_WIDGET, placeholder="Kies een soort document")
     st.session_state[FILTER_CHOICE] = choice
     return choice
 
@@ -275,7 +275,7 @@ def _stream_answer(config: Settings, assistant, question: str, searched: str) ->
 
 
 def _empty_state() -> None:
-    st.markdown("#### Waarmee kan ik helpen?")
+    st.markdown("## Waarmee kan ik helpen?")  # h2 under the page's h1: headings in order
     st.caption("Kies een voorbeeldvraag of typ zelf een vraag hieronder.")
     columns = st.columns(len(EXAMPLES))
     for column, (group, questions) in zip(columns, EXAMPLES.items()):

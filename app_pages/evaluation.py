@@ -77,7 +77,7 @@ def headline_frame(report: EvalReport) -> pd.DataFrame:
         labels.get(name, name): {label: metrics.get(key) for key, label in METRICS.items()}
         for name, metrics in report.headline.items()
     }
-    return pd.DataFrame(rows).T
+    return pd.DataFrame(rows).T.rename_axis("Systeem")  # a named index: the table's first header is not empty
 
 
 def kind_frame(report: EvalReport, metric: str) -> pd.DataFrame:
@@ -354,7 +354,7 @@ def main() -> None:
 
     sets = datasets()
     label = st.selectbox(
-        "Evaluatieset", list(sets),
+        "Evaluatieset", list(sets), placeholder="Kies een evaluatieset",
         help="De verzegelde sets zijn nooit gebruikt om iets af te stellen: ze tonen hoe Vraagpunt het doet op "
         "vragen die het nooit gezien heeft.",
     )
