@@ -11,7 +11,9 @@ run: $(VENV)/.run-installed
 	$(BIN)/vraagpunt ingest
 	$(BIN)/streamlit run app.py --server.headless true --server.address 127.0.0.1 --server.port $${PORT:-8501} --browser.gatherUsageStats false
 
-test: $(VENV)/.test-installed
+AXE := tests/app/axe/node_modules/.installed
+
+test: $(VENV)/.test-installed $(AXE)
 	bash scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest
 
@@ -34,5 +36,9 @@ $(VENV)/.test-installed: pyproject.toml | $(VENV)/bin/pip
 	$(BIN)/pip install --quiet $(TORCH) -e '.[test]'
 	touch $@ $(VENV)/.run-installed
 
+# axe-core for the accessibility check in the browser test, from npm at the version the lock file names.
+$(AXE): tests/app/axe/package-lock.json
+	bash scripts/ensure-axe.sh
+
 clean:
-	rm -rf $(VENV) .vraagpunt
+	rm -rf $(VENV) .vraagpunt tests/app/axe/node_modules

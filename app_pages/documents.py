@@ -10,6 +10,7 @@ from pathlib import Path
 import streamlit as st
 
 from app_pages import resources
+from app_pages.render import block_html, text_html
 from ingest.loaders import SUPPORTED
 from ingest.pipeline import IngestReport, ingest
 from vraagpunt.errors import VraagpuntError
@@ -17,6 +18,7 @@ from vraagpunt.index import open_index
 from vraagpunt.settings import Settings
 
 UPLOAD_TYPES = sorted(s.lstrip(".") for s in SUPPORTED)
+PAGES = "Pagina's"
 
 
 def _when(timestamp: float | None) -> str:
@@ -43,6 +45,49 @@ def document_rows(config: Settings, chunks) -> list[dict]:
             }
         )
     return rows
+
+
+def document_list_html(rows: list[dict]) -> str:
+    """The documents as blocks of text, for a phone: title, then kind, size, file and date."""
+    items = []
+    for row in rows:
+        pages = f"{row[PAGES]} pagina's" if row[PAGES] else ""
+        facts = " · ".join(x for x in (row["Soort"], pages, f"{row['Passages']} passages") if x)
+        changed = f"gewijzigd {row['Bestand gewijzigd']}" if row["Bestand gewijzigd"] != "ontbreekt" else "bestand ontbreekt"
+        items.append(
+            '<li class="vp-doc">'
+            + block_html(text_html(row["Titel"]), "vp-card-title")
+            + block_html(text_html(facts), "vp-caption")
+            + block_html(text_html(f"{row['Bestand']}, {changed}"), "vp-caption")
+            + "</li>"
+        )
+    return f'<ul class="vp-doc-list" aria-label="Documenten">{"".join(items)}</ul>'
+
+
+def _document_table(rows: list[dict]) -> None:
+    """Readable without scrolling sideways: a table whose titles wrap on a wide screen, a list on a phone.
+
+    The stylesheet shows one of the two by the width of the screen.
+    """
+    with st.container(key="vp-docs-table"):
+        st.dataframe(
+            rows,
+            hide_index=True,
+            width="stretch",
+            row_height=68,
+            placeholder="–",  # a web page or Markdown file has no pages; not "None"  # above 4rem Streamlit wraps text: a long title takes two lines instead of the width
+            column_order=("Titel", "Soort", "Pagina's", "Passages", "Bestand", "Bestand gewijzigd"),
+            column_config={
+                "Titel": st.column_config.TextColumn(width=300),
+                "Soort": st.column_config.TextColumn(width=110),
+                "Pagina's": st.column_config.NumberColumn(format="%d", width=70),
+                "Passages": st.column_config.NumberColumn(width=70),
+                "Bestand": st.column_config.TextColumn(width=170),
+                "Bestand gewijzigd": st.column_config.TextColumn("Gewijzigd", width=90),
+            },
+        )
+    with st.container(key="vp-docs-list"):
+        st.html(document_list_html(rows))
 
 
 def _reindex(config: Settings, label: str) -> IngestReport:
@@ -166,12 +211,7 @@ def main() -> None:
     columns[1].metric("Passages", len(chunks))
     state = open_index(config).state()
     columns[2].metric("Index bijgewerkt", datetime.fromtimestamp(state.updated).strftime("%d-%m %H:%M") if state else "–")
-    st.dataframe(
-        rows,
-        hide_index=True,
-        width="stretch",
-        column_config={"Pagina's": st.column_config.NumberColumn(format="%d")},
-    )
+    _document_table(rows)
 
     password = resources.admin_password(config)
     if not password:

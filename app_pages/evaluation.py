@@ -5,7 +5,11 @@ It shows the same typed `EvalReport` that `vraagpunt eval` writes (`evals.model`
 
 from __future__ import annotations
 
+import math
+import threading
+import time
 from datetime import datetime
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -29,6 +33,11 @@ METRICS = {
 }
 TILES = ("key_fact_recall", "citation_precision", "refusal_recall", "false_refusal_rate")
 BASELINE_COLORS = ["#b8c2cc", "#8a96a3", "#5f6b78", "#d5dbe1", "#3f4852"]
+# Measured on a 2-core machine (see the issue-16 notes): without baselines a question takes about 0.25 s; the
+# baselines first embed the whole corpus again (about a minute), then add a little per question.
+SECONDS_PER_QUESTION = 0.3
+BASELINE_SETUP_SECONDS = 60.0
+BASELINE_SECONDS_PER_QUESTION = 0.15
 KIND_LABELS = {
     "fact": "feit", "number": "getal", "rule": "regel", "concept": "begrip", "multi": "twee passages",
     "followup": "vervolgvraag", "unanswerable": "niet te beantwoorden",
@@ -68,7 +77,7 @@ def headline_frame(report: EvalReport) -> pd.DataFrame:
         labels.get(name, name): {label: metrics.get(key) for key, label in METRICS.items()}
         for name, metrics in report.headline.items()
     }
-    return pd.DataFrame(rows).T
+    return pd.DataFrame(rows).T.rename_axis("Systeem")  # a named index: the table's first header is not empty
 
 
 def kind_frame(report: EvalReport, metric: str) -> pd.DataFrame:
@@ -232,16 +241,98 @@ def _feedback(config: Settings) -> None:
     )
 
 
+def _question_count(dataset: Path) -> int:
+    with Path(dataset).open(encoding="utf-8") as fh:
+        return sum(1 for line in fh if line.strip())
+
+
+def expected_seconds(config: Settings, dataset: Path, baselines: bool) -> tuple[float, bool]:
+    """How long a run will take: the last saved run of this set in the same form, else an estimate.
+
+    Returns (seconds, measured) where `measured` says it comes from an earlier run.
+    """
+    from evals.history import load_history, load_report
+
+    for entry in reversed(load_history(config, dataset)):
+        if ("bm25" in (entry.get("headline") or {})) != baselines:
+            continue
+        path = Path(entry.get("report", ""))
+        if path.is_file():
+            seconds = load_report(path).seconds
+            if seconds:
+                return seconds, True
+    n = _question_count(dataset)
+    seconds = n * SECONDS_PER_QUESTION
+    if baselines:
+        seconds += BASELINE_SETUP_SECONDS + n * BASELINE_SECONDS_PER_QUESTION
+    return seconds, False
+
+
+def duration_text(seconds: float) -> str:
+    """ "ongeveer 40 seconden" / "ongeveer 3 minuten", rounded the way a person says it."""
+    if seconds < 55:
+        return f"ongeveer {max(10, math.ceil(seconds / 10) * 10)} seconden"
+    minutes = max(1, round(seconds / 60))
+    return f"ongeveer {minutes} {'minuut' if minutes == 1 else 'minuten'}"
+
+
+class EvaluationCancelled(Exception):
+    """The user cancelled the run (or left the page) before it finished."""
+
+
+def _cancel() -> None:
+    st.session_state["eval_cancelled"] = True
+
+
 def _run(config: Settings, dataset, baselines: bool) -> EvalReport:
+    """Run the evaluation in a worker thread while this script keeps the page alive.
+
+    The page polls the worker and updates the progress bar. A click on "Annuleren" (or on another page)
+    makes Streamlit stop this script at that update; the worker then stops at its next question and
+    nothing is saved.
+    """
     from evals.history import save_run
     from evals.runner import run_evaluation
 
-    bar = st.progress(0.0, text="Evaluatie wordt voorbereid…")
+    assistant = resources.assistant(config)
+    cancel = threading.Event()
+    state: dict = {"done": 0, "total": 0}
 
     def progress(done: int, total: int) -> None:
-        bar.progress(min(done / max(total, 1), 1.0), text=f"Vraag {done} van {total}")
+        state.update(done=done, total=total)
+        if cancel.is_set():
+            raise EvaluationCancelled
 
-    report = run_evaluation(config, resources.assistant(config), dataset, k=5, baselines=baselines, progress=progress)
+    def work() -> None:
+        try:
+            state["report"] = run_evaluation(config, assistant, dataset, k=5, baselines=baselines, progress=progress)
+        except EvaluationCancelled:
+            pass
+        except BaseException as exc:  # shown on the page, not lost in the thread
+            state["error"] = exc
+
+    bar = st.progress(0.0, text="Evaluatie wordt voorbereid…")
+    stop = st.empty()
+    stop.button("Annuleren", icon=":material/stop_circle:", on_click=_cancel, key="eval_cancel")
+    worker = threading.Thread(target=work, name="vraagpunt-eval", daemon=True)
+    started = time.monotonic()
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.5)
+            done, total = state["done"], state["total"]
+            if total:
+                left = (time.monotonic() - started) / done * (total - done) if done else 0
+                rest = f" · nog {duration_text(left)}" if done and total > done else ""
+                bar.progress(min(done / total, 1.0), text=f"Vraag {done} van {total}{rest}")
+            else:
+                bar.progress(0.0, text=f"Evaluatie wordt voorbereid… ({time.monotonic() - started:.0f} s)")
+    finally:
+        cancel.set()  # when Streamlit stopped this script (a click), the worker stops too
+    if "error" in state:
+        raise state["error"]
+    report = state["report"]
+    stop.empty()
     bar.progress(1.0, text="Rapport opslaan…")
     folder = save_run(config, report)
     bar.empty()
@@ -263,7 +354,7 @@ def main() -> None:
 
     sets = datasets()
     label = st.selectbox(
-        "Evaluatieset", list(sets),
+        "Evaluatieset", list(sets), placeholder="Kies een evaluatieset",
         help="De verzegelde sets zijn nooit gebruikt om iets af te stellen: ze tonen hoe Vraagpunt het doet op "
         "vragen die het nooit gezien heeft.",
     )
@@ -272,7 +363,16 @@ def main() -> None:
     reports = st.session_state.setdefault("eval_reports", {})
     left, right = st.columns([1, 3], vertical_alignment="center")
     baselines = right.toggle("Met baselines (BM25, dense, LangChain)", value=True)
-    if left.button("Evaluatie uitvoeren", type="primary", icon=":material/play_arrow:"):
+    start = left.button("Evaluatie uitvoeren", type="primary", icon=":material/play_arrow:")
+    seconds, measured = expected_seconds(config, dataset, baselines)
+    st.caption(
+        f"Een run duurt {duration_text(seconds)} ({_question_count(dataset)} vragen"
+        f"{', met baselines' if baselines else ''}{'; zo lang duurde de vorige' if measured else ''}). "
+        "Je kunt hem onderweg annuleren."
+    )
+    if st.session_state.pop("eval_cancelled", False):
+        st.info("Evaluatie geannuleerd. Er is niets opgeslagen.", icon=":material/stop_circle:")
+    if start:
         try:
             reports[key] = _run(config, dataset, baselines)
         except VraagpuntError as exc:
@@ -283,7 +383,7 @@ def main() -> None:
                 "`vraagpunt eval`.")
     else:
         created = report.created.replace("T", " ")[:16]
-        st.subheader(f"Resultaat van {created}" if created else "Resultaat")
+        st.header(f"Resultaat van {created}" if created else "Resultaat")  # h2 under the h1: headings in order
         st.caption(f"{report.n_items} vragen, bron gezocht in de top {report.retrieve_k}. Het verschil onder elk "
                    "cijfer is dat met de beste baseline, in procentpunten.")
         _headline(report)

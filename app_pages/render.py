@@ -1,7 +1,13 @@
-"""Safe Markdown for answers and passages: document text is escaped, only our own markup is live."""
+"""Safe HTML for answers, passages and titles: their text is escaped, only our own markup is live.
+
+Text taken from a document (or typed by a user) never goes through Streamlit's Markdown. Even escaped,
+Markdown there turns "Leerkr@cht.net" into a mailto link, a URL into a link and " -- " into a dash. HTML
+that `st.html` shows is not Markdown: escaped text stays exactly the text.
+"""
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Sequence
 
@@ -11,45 +17,62 @@ _MARKER = re.compile(r"\[(\d+)\]")
 
 
 def escape_markdown(text: str) -> str:
-    """Text that Streamlit's Markdown shows literally: no links, HTML, emphasis or directives."""
+    """Our own short texts in Markdown (labels, filter names): no emphasis, HTML or directives."""
     return _SPECIAL.sub(r"\\\1", text)
 
 
-def marker_badge(n: int | str) -> str:
-    return f":blue-badge[{n}]"
+def text_html(text: str) -> str:
+    """Plain text as HTML: escaped; line breaks are kept by the stylesheet (white-space: pre-line)."""
+    return html.escape(text, quote=False)
 
 
-def answer_markdown(text: str, direct: Sequence[tuple[int, int]] = ()) -> str:
-    """An answer as safe Markdown: `[n]` markers become numbered badges, the direct-answer spans are
-    bold (emphasis that does not rely on colour), line breaks are kept and the rest is escaped."""
+def badge_html(n: int | str) -> str:
+    """A source number as a badge; a screen reader hears "bron 1", not a bare "1"."""
+    return f'<span class="vp-badge"><span class="vp-sr-only">bron </span>{html.escape(str(n))}</span>'
+
+
+def block_html(inner: str, kind: str) -> str:
+    """Wrap inline HTML in one of the stylesheet's blocks (vp-text, vp-caption, vp-card-title, …)."""
+    return f'<div class="vp-text {kind}">{inner}</div>'
+
+
+def shorten(text: str, limit: int) -> str:
+    """At most `limit` characters, cut at a word boundary, with an ellipsis when cut."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut[limit // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:") + "…"
+
+
+def answer_html(text: str, direct: Sequence[tuple[int, int]] = ()) -> str:
+    """An answer as HTML: `[n]` markers become numbered badges, the direct-answer spans are bold
+    (emphasis that does not rely on colour), everything else is escaped text."""
     bold = sorted((s, e) for s, e in direct if 0 <= s < e <= len(text))
     out: list[str] = []
     pos = 0
     for start, end in bold:
         if start < pos:
             continue
-        out.append(_plain(text[pos:start]))
-        out.append("".join(f"**{line.strip()}**" if line.strip() else line for line in _lines(_plain(text[start:end]))))
+        out.append(_inline(text[pos:start]))
+        out.append(f"<strong>{_inline(text[start:end])}</strong>")
         pos = end
-    out.append(_plain(text[pos:]))
-    return "".join(out)
+    out.append(_inline(text[pos:]))
+    return block_html("".join(out), "vp-answer")
 
 
-def _plain(text: str) -> str:
-    """Escaped text with badges for [n] and Markdown line breaks for newlines."""
+def _inline(text: str) -> str:
+    """Escaped text with badges for [n]."""
     out: list[str] = []
     pos = 0
     for match in _MARKER.finditer(text):
-        out.append(escape_markdown(text[pos : match.start()]))
-        out.append(marker_badge(match.group(1)))
+        out.append(text_html(text[pos : match.start()]))
+        out.append(badge_html(match.group(1)))
         pos = match.end()
-    out.append(escape_markdown(text[pos:]))
-    return "".join(out).replace("\n", "  \n")
-
-
-def _lines(text: str) -> list[str]:
-    """Split on Markdown line breaks, keeping them, so emphasis never crosses one."""
-    return re.split(r"(  \n)", text)
+    out.append(text_html(text[pos:]))
+    return "".join(out)
 
 
 def _sentence_pattern(sentence: str) -> re.Pattern[str] | None:
@@ -83,13 +106,11 @@ def passage_spans(text: str, sentences: Sequence[str]) -> list[tuple[str, bool]]
     return parts
 
 
-def passage_markdown(text: str, sentences: Sequence[str] = ()) -> str:
-    """A passage as Markdown with the answering sentences highlighted and line breaks kept."""
-    out: list[str] = []
-    for piece, cited in passage_spans(text, sentences):
-        lines = [escape_markdown(line) for line in piece.split("\n")]
-        if cited:
-            # A highlight cannot cross a line break; highlight each line of the sentence.
-            lines = [f":orange-background[{line}]" if line.strip() else line for line in lines]
-        out.append("  \n".join(lines))
-    return "".join(out)
+def passage_html(text: str, sentences: Sequence[str] = ()) -> str:
+    """A passage as HTML with the answering sentences marked (background and underline, so the mark
+    does not rely on colour alone) and line breaks kept."""
+    out = [
+        f'<mark class="vp-cited">{text_html(piece)}</mark>' if cited else text_html(piece)
+        for piece, cited in passage_spans(text, sentences)
+    ]
+    return block_html("".join(out), "vp-passage")

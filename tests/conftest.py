@@ -19,7 +19,7 @@ SEEDS_PDF = REPO_ROOT.parent / "shared" / "seeds-pdf"
 
 
 def pytest_collection_modifyitems(items):
-    """Browser tests last: they show the evaluation report that the evaluation test saved."""
+    """Browser tests last, in file order: they share one server and one browser session."""
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
 
 

@@ -53,6 +53,20 @@ def texts(at: AppTest) -> str:
     return "\n".join(m.value for m in at.markdown)
 
 
+def shown(at: AppTest) -> str:
+    """What the page shows as HTML: answers, source cards, passages and captions with the user's words."""
+    return "\n".join(h.value for h in at.get("html"))
+
+
+def blocks(at: AppTest, kind: str) -> list[str]:
+    """The st.html blocks of one kind (vp-passage, vp-card-title, vp-caption, …)."""
+    return [h.value for h in at.get("html") if h.value.startswith(f'<div class="vp-text {kind}">')]
+
+
+def read_as_captions(at: AppTest) -> list[str]:
+    return [h.value for h in at.get("html") if "Gelezen als:" in h.value]
+
+
 def test_first_screen_explains_itself_and_offers_examples(app):
     assert app.title[0].value == "Vraagpunt"
     assert any("documenten van Leerpunt" in c.value for c in app.caption)
@@ -62,11 +76,11 @@ def test_first_screen_explains_itself_and_offers_examples(app):
 
 def test_question_gets_an_answer_with_numbered_sources(app):
     ask(app, OVERHEAD)
-    shown = texts(app)
-    assert "10%" in shown and ":blue-badge[1]" in shown
-    assert "valorisatieproducten" in shown  # the title of the source card
-    assert ":orange-background[" in shown  # the quoted sentences are highlighted in their passage
-    assert "**Er wordt een maximum van 10% overhead toegestaan" in shown  # the direct answer is bold
+    page = shown(app)
+    assert "10%" in page and '<span class="vp-sr-only">bron </span>1</span>' in page
+    assert "valorisatieproducten" in page  # the title of the source card
+    assert '<mark class="vp-cited">' in page  # the quoted sentences are marked in their passage
+    assert "<strong>Er wordt een maximum van 10% overhead toegestaan" in page  # the direct answer is bold
     downloads = [b.label for b in app.download_button]
     assert any(label.startswith("Download bron (p. ") for label in downloads)
     assert not app.info  # a real answer is not a refusal
@@ -74,13 +88,13 @@ def test_question_gets_an_answer_with_numbered_sources(app):
 
 def test_example_button_asks_the_question(app):
     next(b for b in app.button if b.label == OVERHEAD).click().run()
-    assert "10%" in texts(app)
+    assert "10%" in shown(app)
 
 
 def test_follow_up_shows_how_it_was_read(app):
     ask(app, OVERHEAD)
     ask(app, "En bij een begeleidingsproject?")
-    read_as = [c.value for c in app.caption if c.value.startswith("Gelezen als:")]
+    read_as = read_as_captions(app)
     assert read_as and "overhead" in read_as[-1]
     assert len(app.chat_message) == 4
 
@@ -89,7 +103,7 @@ def test_a_question_that_stands_on_its_own_is_not_read_as_a_follow_up(app):
     ask(app, OVERHEAD)
     ask(app, "Wat is een begeleidingsproject?")
     ask(app, "Wat is het telefoonnummer van de minister?")
-    assert not [c.value for c in app.caption if c.value.startswith("Gelezen als:")]
+    assert not read_as_captions(app)
     assert app.info and "niet in de documenten" in app.info[-1].value  # not the call's budget figures
 
 
@@ -97,6 +111,72 @@ def test_out_of_corpus_question_is_refused_calmly(app):
     ask(app, "Wat is het recept voor lasagne bolognese?")
     assert app.info and "niet in de documenten" in app.info[0].value
     assert "Mogelijk relevante passages" not in texts(app)  # nothing shares its words: no filler shown
+
+
+def test_a_refusal_shows_only_passages_that_share_the_questions_words(app):
+    ask(app, "Hoeveel kost een parkeerkaart in Gent?")
+    assert app.info and "niet in de documenten" in app.info[0].value
+    assert "Mogelijk relevante passages" in texts(app)
+    passages = [p.lower() for p in blocks(app, "vp-passage")]
+    assert passages, "the refusal offers the passages that share its words"
+    # Each one names a content word of the question (a list of board members would not).
+    assert all(any(word in p for word in ("kost", "gent", "parkeer")) for p in passages), passages
+
+
+def test_a_refusal_with_nothing_related_offers_no_sources(app):
+    ask(app, "Wat is het recept voor lasagne bolognese?")
+    assert not app.download_button and "Bronnen" not in texts(app)
+    assert not blocks(app, "vp-passage") and not blocks(app, "vp-card-title")
+
+
+def test_the_filter_survives_another_page_and_a_refusal_under_it_offers_all_documents(app):
+    app.selectbox(key="kind_filter").select("Rapporten").run()
+    ask(app, OVERHEAD)
+    assert app.info and "niet in de documenten" in app.info[0].value
+    assert "Je zocht alleen in **Rapporten**" in texts(app)
+
+    app.switch_page("app_pages/documents.py").run()
+    app.switch_page("app_pages/chat.py").run()
+    assert not app.exception, app.exception
+    assert app.selectbox(key="kind_filter").value == "Rapporten"  # not back to "Alle documenten"
+    assert len(app.chat_message) == 2
+
+    next(b for b in app.button if b.label == "Zoek in alle documenten").click().run()
+    assert not app.exception, app.exception
+    assert app.selectbox(key="kind_filter").value == "Alle documenten"
+    assert len(app.chat_message) == 4 and "10%" in shown(app)
+
+
+def test_the_users_words_are_shown_as_typed(app):
+    typed = ["'; DROP TABLE feedback; --", "**vet** en [een link](http://x.be) <b>x</b> -> 1. een"]
+    for question in typed:
+        ask(app, question)
+    # st.text: no Markdown, no HTML and none of the typography Streamlit's Markdown applies ("--" -> "—").
+    assert [t.value for t in app.text] == typed
+
+
+def test_a_question_of_spaces_is_no_question(app):
+    ask(app, "   ")
+    assert not app.chat_message
+    assert OVERHEAD in [b.label for b in app.button]  # the first screen is still there
+
+
+def test_a_long_question_is_not_repeated_under_read_as(app):
+    long = "Hoeveel overhead mag ik aanrekenen bij een valorisatieproject " + "en ook nog wat uitleg erbij " * 45 + "?"
+    ask(app, long)
+    assert not read_as_captions(app)  # only cut to the limit: the notice says so, no 1,000 characters again
+    assert any("erg lang" in h.value for h in app.get("html"))
+
+
+def test_read_as_is_short_even_for_a_long_follow_up():
+    from app_pages.chat import READ_AS_CHARS, read_as
+    from vraagpunt.types import Answer
+
+    asked = "En bij een begeleidingsproject?"
+    answer = Answer(question=asked, standalone_question=f"{asked} (vervolg op: {'overhead ' * 100})", text="",
+                    refused=False, mode="extractive")
+    assert read_as(answer).startswith(asked) and len(read_as(answer)) <= READ_AS_CHARS
+    assert read_as(Answer(question=asked, standalone_question=asked, text="", refused=False, mode="x")) == ""
 
 
 def test_new_conversation_clears_the_chat(app):
@@ -124,6 +204,43 @@ def test_documents_page_is_read_only_without_password(app):
     assert not app.get("file_uploader") and not app.text_input
     table = app.dataframe[0].value
     assert len(table) == 5 and "Q&A Ontwikkeling van valorisatieproducten" in " ".join(table["Titel"])
+    # The same documents as a list for a phone (the stylesheet shows one of the two), titles as text.
+    listed = next(h.value for h in app.get("html") if 'class="vp-doc-list"' in h.value)
+    assert listed.count('<li class="vp-doc">') == 5 and "Q&amp;A Ontwikkeling van valorisatieproducten" in listed
+    assert "Leerkr@cht.net" in listed and "<a" not in listed
+
+
+def test_evaluation_page_says_how_long_a_run_takes(app):
+    app.switch_page("app_pages/evaluation.py").run()
+    duration = next(c.value for c in app.caption if c.value.startswith("Een run duurt"))
+    assert "minuten (303 vragen, met baselines" in duration and "annuleren" in duration
+    next(t for t in app.toggle if t.label.startswith("Met baselines")).set_value(False).run()
+    duration = next(c.value for c in app.caption if c.value.startswith("Een run duurt"))
+    assert "(303 vragen)" in duration and "minuten" in duration
+
+
+def test_the_expected_duration_is_the_last_run_of_the_same_kind(tmp_path):
+    import json
+
+    from app_pages.evaluation import duration_text, expected_seconds
+    from evals.dataset import HOLDOUT_DATASET
+    from evals.history import dataset_key
+
+    settings = make_settings(tmp_path)
+    alone, measured = expected_seconds(settings, HOLDOUT_DATASET, baselines=False)
+    with_baselines, _ = expected_seconds(settings, HOLDOUT_DATASET, baselines=True)
+    assert not measured and 5 < alone < 60 < with_baselines  # estimates: the baselines embed the corpus first
+
+    report = tmp_path / "report.json"
+    report.write_text(json.dumps({"seconds": 75.0, "items": []}), encoding="utf-8")
+    history = settings.data_dir / "evals" / "history.jsonl"
+    history.parent.mkdir(parents=True)
+    entry = {"dataset": dataset_key(HOLDOUT_DATASET), "report": str(report), "headline": {"vraagpunt": {}, "bm25": {}}}
+    history.write_text(json.dumps(entry) + "\n", encoding="utf-8")
+    assert expected_seconds(settings, HOLDOUT_DATASET, baselines=True) == (75.0, True)
+    assert expected_seconds(settings, HOLDOUT_DATASET, baselines=False) == (alone, False)  # another kind of run
+    assert duration_text(14) == "ongeveer 20 seconden" and duration_text(75) == "ongeveer 1 minuut"
+    assert duration_text(170) == "ongeveer 3 minuten"
 
 
 def test_evaluation_page_opens(app):
@@ -172,7 +289,7 @@ def test_documents_page_adds_and_removes_documents_with_the_password(monkeypatch
 
     at.switch_page("app_pages/chat.py").run()
     ask(at, "Wanneer krijgen leerlingen schoolfruit?")
-    assert "woensdag" in texts(at)  # the shared assistant picked up the new index
+    assert "woensdag" in shown(at)  # the shared assistant picked up the new index
 
     at.switch_page("app_pages/documents.py").run()
     at.selectbox(key="remove_source").set_value("schoolfruit.md").run()
