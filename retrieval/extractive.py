@@ -20,9 +20,9 @@ from retrieval.search import IndexSnapshot, Searcher
 from vraagpunt.settings import Settings
 from vraagpunt.types import Answer, Hit
 
-# Terms this common in the corpus (IDF) name no topic: a passage that shares only them is not offered
-# as "possibly relevant" under a refusal.
-RELATED_MIN_IDF = 2.0
+# A passage offered as "possibly relevant" under a refusal shares at least this share of the question's
+# term weight: one common word ("kost") is no reason to show a passage about a subscription price.
+RELATED_MIN_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -125,8 +125,19 @@ def _mentions(text: str, word: str, snap: IndexSnapshot) -> bool:
 
 
 def related_hits(query: Query, hits: Sequence[Hit], snap: IndexSnapshot) -> list[Hit]:
-    """The retrieved passages that share a content term of the question (none when none do)."""
-    terms = {t for t in snap.analyzer.analyze(query.own_words) if snap.bm25.idf(t) >= RELATED_MIN_IDF}
-    if not terms:
+    """The retrieved passages that share most of what the question is about (none when none do).
+
+    Terms weigh by their IDF in the corpus; a word the corpus lacks ("parkeerkaart") weighs as much as
+    its rarest word, because a passage without it cannot be about the question.
+    """
+    rarest = max(snap.bm25.idf(t) for t in snap.bm25.terms()) if snap.chunks else 0.0
+    weights = {t: snap.bm25.idf(t) or rarest for t in set(snap.analyzer.analyze(query.own_words))}
+    total = sum(weights.values())
+    if not total:
         return []
-    return [h for h in hits if terms & set(snap.analyzer.analyze(h.chunk.context_text()))][:3]
+    related = []
+    for hit in hits:
+        shared = set(snap.analyzer.analyze(hit.chunk.context_text())) & weights.keys()
+        if sum(weights[t] for t in shared) >= RELATED_MIN_SHARE * total:
+            related.append(hit)
+    return related[:3]

@@ -113,6 +113,9 @@ class BM25:
     def idf(self, term: str) -> float:
         return self._idf.get(term, 0.0)
 
+    def terms(self) -> Iterable[str]:
+        return self._idf.keys()
+
     def scores(self, query: list[str]) -> dict[int, float]:
         out: dict[int, float] = {}
         for term in set(query):
