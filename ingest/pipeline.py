@@ -112,13 +112,30 @@ def ingest(
     *,
     rebuild: bool = False,
     progress: Progress | None = None,
+    on_wait: Callable[[str], None] | None = None,
 ) -> IngestReport:
     """Bring the index in line with the files.
 
     Unchanged chunks keep their stored vectors (nothing is embedded again); chunks of changed or
     deleted files disappear; files that cannot be read are reported and keep what they had in the
     index. Without `paths` the whole corpus folder is synchronised; with `paths` only those files.
+
+    One ingest at a time: from reading the files to moving the index pointer this holds the index's
+    writer lock, waiting up to `settings.ingest_wait` seconds for another ingest (`on_wait` hears why).
     """
+    with index.writing(settings.ingest_wait, on_wait=on_wait):
+        return _sync(settings, embedder, index, paths, rebuild=rebuild, progress=progress)
+
+
+def _sync(
+    settings: Settings,
+    embedder: Embedder,
+    index: ChromaIndex,
+    paths: Sequence[Path] | None,
+    *,
+    rebuild: bool,
+    progress: Progress | None,
+) -> IngestReport:
     started = time.perf_counter()
     files = discover(settings, paths)
     documents, skipped = load_corpus(settings, files)
@@ -155,6 +172,7 @@ def ingest(
     report.embedded = len({text for _, text in to_embed})
 
     if reuse and not to_embed and not removed_chunks:
+        index.tidy()  # what a crashed ingest left behind goes now, not at the next change
         report.seconds = time.perf_counter() - started
         return report
     if rebuild and state is not None and state.embedder != embedder.name:

@@ -54,6 +54,8 @@ class Settings:
     refusal_threshold: float = 0.84
     max_answer_sentences: int = 4
     max_question_chars: int = 1000
+    # Ingest: how long an ingest waits for another one that holds the writer's lock (seconds).
+    ingest_wait: float = 600.0
     # App.
     admin_password: str = ""
     feedback_db: Path = REPO_ROOT / ".vraagpunt" / "feedback.sqlite3"
