@@ -17,6 +17,22 @@ CORPUS = REPO_ROOT / "corpus"
 SEEDS_PDF = REPO_ROOT.parent / "shared" / "seeds-pdf"
 
 
+FIGURES: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Speed and robustness figures the tests measured: reported, never asserted (shared machines are noisy)."""
+    if FIGURES:
+        terminalreporter.section("Vraagpunt: gemeten")
+        for line in FIGURES:
+            terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="session")
+def figures() -> list[str]:
+    return FIGURES
+
+
 def pytest_collection_modifyitems(items):
     """Browser tests last: they show the evaluation report that the evaluation test saved."""
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
@@ -93,3 +109,20 @@ def small_corpus(tmp_path):
     for name in ("extra-middelen-zorg-op-school.pdf", "begeleidingsprojecten-brede-basiszorg.html", "manifest.toml"):
         shutil.copy(CORPUS / name, folder / name)
     return folder
+
+
+def build_school_index(tmp: Path, embedder) -> Settings:
+    """The small generated corpus (tests/school.py), ingested into its own index under `tmp`."""
+    from ingest.pipeline import ingest
+    from tests.school import write_corpus
+    from vraagpunt.index import open_index
+
+    settings = make_settings(tmp, corpus=write_corpus(tmp / "corpus"))
+    ingest(settings, embedder, open_index(settings))
+    return settings
+
+
+@pytest.fixture
+def school_settings(tmp_path, embedder) -> Settings:
+    """A fresh small index that a test may change (load, fault and concurrency tests)."""
+    return build_school_index(tmp_path, embedder)

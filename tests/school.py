@@ -1,0 +1,83 @@
+"""A small generated corpus for load, fault and concurrency tests: a few short school documents with
+facts a question can check, and the questions (with follow-ups) that teachers ask about them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+DOCUMENTS = {
+    "schoolfruit.md": """# Schoolfruit op de proefscholen
+
+Elke leerling van de proefscholen krijgt op woensdag gratis een stuk schoolfruit.
+
+Het schoolfruitproject loopt tot 30 juni 2027. De subsidie bedraagt 12.000 euro per school.
+
+Het fruit wordt geleverd door een lokale teler uit Haspengouw.
+""",
+    "zwemles.md": """# Zwemles in het derde leerjaar
+
+De zwemles voor het derde leerjaar is elke vrijdag om 10 uur in het stedelijk zwembad.
+
+Een zwembeurt kost 2 euro per leerling. Leerlingen die niet kunnen zwemmen, krijgen een apart lesuur met een redder.
+
+De bus naar het zwembad vertrekt om 9.30 uur aan de hoofdingang.
+""",
+    "bibliotheek.md": """# De schoolbibliotheek
+
+De schoolbibliotheek is open op maandag en donderdag van 12 tot 13 uur.
+
+Leerlingen mogen drie boeken tegelijk lenen, voor een periode van twee weken.
+
+Wie een boek verliest, betaalt een vergoeding van 15 euro aan het secretariaat.
+""",
+    "fietsen.md": """# Veelgestelde vragen over fietsen naar school
+
+## Waar stal ik mijn fiets?
+
+Fietsen staan in de overdekte fietsenstalling achter de sporthal.
+
+## Moet mijn kind een fietshelm dragen?
+
+Ja, op weg naar een uitstap met de klas is een fietshelm verplicht voor alle leerlingen.
+
+## Wat als mijn fiets gestolen wordt?
+
+Meld een diefstal bij het secretariaat en bij de lokale politie.
+""",
+    "oudercontact.html": """<!doctype html><html><head><title>Oudercontact</title></head><body>
+<nav>Menu Over ons Contact</nav>
+<main><h1>Oudercontact voorjaar</h1>
+<p>Het oudercontact vindt plaats op 14 maart 2027 tussen 16 en 20 uur.</p>
+<p>Ouders maken een afspraak via het digitale platform van de school, uiterlijk een week op voorhand.</p>
+<p>Een gesprek met de klasleraar duurt tien minuten.</p>
+</main><footer>Contact</footer></body></html>
+""",
+}
+
+# (question, follow-up): each follow-up leans on its question.
+CONVERSATIONS = [
+    ("Wanneer krijgen leerlingen schoolfruit?", "En tot wanneer loopt dat project?"),
+    ("Hoeveel kost een zwembeurt?", "Hoe laat vertrekt de bus?"),
+    ("Wanneer is de schoolbibliotheek open?", "Hoeveel boeken mag ik lenen?"),
+    ("Waar kan ik mijn fiets stallen?", "Is een fietshelm verplicht?"),
+    ("Wanneer is het oudercontact?", "Hoe lang duurt een gesprek?"),
+]
+OUT_OF_CORPUS = "Wat is het recept voor lasagne bolognese?"
+
+
+MANIFEST = """[documents."fietsen.md"]
+kind = "faq"
+
+[documents."oudercontact.html"]
+kind = "webpage"
+"""
+
+
+def write_corpus(folder: Path, names: tuple[str, ...] | None = None) -> Path:
+    """Write the documents (or some of them) and their manifest into `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "manifest.toml").write_text(MANIFEST, encoding="utf-8")
+    for name, text in DOCUMENTS.items():
+        if names is None or name in names:
+            (folder / name).write_text(text, encoding="utf-8")
+    return folder
