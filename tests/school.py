@@ -81,3 +81,38 @@ def write_corpus(folder: Path, names: tuple[str, ...] | None = None) -> Path:
         if names is None or name in names:
             (folder / name).write_text(text, encoding="utf-8")
     return folder
+
+
+# A change staff make while the app serves: a fact changes, and a new document arrives.
+FRUIT_QUESTION = "Wanneer krijgen leerlingen schoolfruit?"
+OLD_DAY, NEW_DAY = "woensdag", "donderdag"
+NEW_DOCUMENT = "toneel.md"
+NEW_QUESTION = "Wanneer is de toneelvoorstelling van de zesde klas?"
+NEW_FACT = "21 mei 2027"
+
+
+def change_corpus(folder: Path) -> None:
+    """Move the fruit day and add a document long enough that its ingest takes a few seconds."""
+    fruit = folder / "schoolfruit.md"
+    fruit.write_text(fruit.read_text(encoding="utf-8").replace(OLD_DAY, NEW_DAY), encoding="utf-8")
+    scenes = "\n\n".join(
+        f"Scène {i} speelt zich af in {place}; de leerlingen oefenen haar op {day} onder leiding van {who}."
+        for i, (place, day, who) in enumerate(
+            [(p, d, w) for p in ("de turnzaal", "het park", "de refter", "de speelplaats", "het station",
+                                 "de bibliotheek", "een boerderij", "het kasteel")
+             for d in ("maandag", "dinsdag", "vrijdag") for w in ("juf Anja", "meester Tom")][:40],
+            start=1,
+        )
+    )
+    (folder / NEW_DOCUMENT).write_text(
+        "# Toneel in de zesde klas\n\nDe toneelvoorstelling van de zesde klas is op 21 mei 2027 in de turnzaal."
+        f"\n\n## Het draaiboek\n\n{scenes}\n",
+        encoding="utf-8",
+    )
+
+
+def restore_corpus(folder: Path) -> None:
+    """Undo `change_corpus`."""
+    fruit = folder / "schoolfruit.md"
+    fruit.write_text(fruit.read_text(encoding="utf-8").replace(NEW_DAY, OLD_DAY), encoding="utf-8")
+    (folder / NEW_DOCUMENT).unlink(missing_ok=True)

@@ -1,0 +1,168 @@
+"""Change while serving: a CLI ingest next to the app's answering assistant, two ingests at once.
+
+On the small generated corpus. The change moves the school-fruit day (woensdag -> donderdag) and adds
+a document, so each answer shows which generation it came from.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from ingest.pipeline import ingest
+from tests.school import FRUIT_QUESTION, NEW_DAY, NEW_DOCUMENT, NEW_FACT, NEW_QUESTION, OLD_DAY, change_corpus
+from vraagpunt.errors import IndexBusyError
+from vraagpunt.index import ROLE_CHUNK, open_index
+
+pytestmark = pytest.mark.slow
+
+BIN = Path(sys.executable).parent / "vraagpunt"
+
+
+def cli_env(settings) -> dict:
+    return {**os.environ, "VRAAGPUNT_CORPUS_DIR": str(settings.corpus_dir), "VRAAGPUNT_DATA_DIR": str(settings.data_dir)}
+
+
+def live_chunk_ids(settings) -> set[str]:
+    index = open_index(settings)
+    return {e.id for e, _ in index.entries(index.state()) if e.role == ROLE_CHUNK}
+
+
+class Askers:
+    """Threads that keep asking the shared assistant, as app sessions do, and keep every answer."""
+
+    def __init__(self, assistant, questions, threads: int = 3) -> None:
+        self.answers: list[tuple[float, str, object]] = []
+        self.errors: list[BaseException] = []
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._ask, args=(assistant, questions[i % len(questions):] + questions[:i % len(questions)]))
+                         for i in range(threads)]
+
+    def _ask(self, assistant, questions) -> None:
+        i = 0
+        while not self._stop.is_set():
+            question = questions[i % len(questions)]
+            i += 1
+            try:
+                self.answers.append((time.monotonic(), question, assistant.ask(question)))
+            except BaseException as exc:  # noqa: BLE001 - every failure counts
+                self.errors.append(exc)
+
+    def __enter__(self) -> Askers:
+        for t in self._threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        for t in self._threads:
+            t.join()
+
+
+def generation_of(answers, before: set[str], after: set[str]) -> list[str]:
+    """Which generation each answer read: "oud", "nieuw", or "beide" (only passages both share).
+
+    Every answer cites passages of one generation only, and the fruit day it gives is that generation's.
+    """
+    used = []
+    for _, question, answer in answers:
+        cited = {c.hit.chunk.id for c in answer.citations}
+        assert cited <= before or cited <= after, f"{question!r} mixes two generations: {answer.text!r}"
+        which = "beide" if cited <= before and cited <= after else "oud" if cited <= before else "nieuw"
+        used.append(which)
+        if question == FRUIT_QUESTION and not answer.refused:
+            assert which != "beide"
+            assert (OLD_DAY in answer.text, NEW_DAY in answer.text) == (which == "oud", which == "nieuw"), answer.text
+    return used
+
+
+def test_cli_ingest_while_the_app_answers(school_settings, figures, monkeypatch):
+    from app_pages import resources
+
+    assistant = resources.assistant(school_settings)  # what the running app holds
+    before = live_chunk_ids(school_settings)
+    assert OLD_DAY in assistant.ask(FRUIT_QUESTION).text
+    change_corpus(school_settings.corpus_dir)
+
+    with Askers(assistant, [FRUIT_QUESTION, NEW_QUESTION, "Hoeveel kost een zwembeurt?"]) as askers:
+        time.sleep(0.5)
+        started = time.monotonic()
+        done = subprocess.run([str(BIN), "ingest"], env=cli_env(school_settings), capture_output=True, text=True, timeout=300)
+        finished = time.monotonic()
+        time.sleep(1.0)
+    assert done.returncode == 0, done.stderr
+    assert "1 verwijderd" in done.stdout
+
+    after = live_chunk_ids(school_settings)
+    assert askers.errors == []
+    during = [a for a in askers.answers if started <= a[0] <= finished]
+    assert len(during) > 20
+    used = generation_of(askers.answers, before, after)
+
+    # Without a restart: the next question reads the new generation.
+    fruit = assistant.ask(FRUIT_QUESTION)
+    assert NEW_DAY in fruit.text and OLD_DAY not in fruit.text
+    play = assistant.ask(NEW_QUESTION)
+    assert NEW_FACT in play.text and play.citations[0].hit.chunk.source == NEW_DOCUMENT
+    figures.append(
+        f"CLI-ingest terwijl de app antwoordt: {len(askers.answers)} antwoorden, {len(askers.errors)} fouten, "
+        f"{len(during)} tijdens de ingest; {used.count('oud')} uit de vorige en {used.count('nieuw')} uit de nieuwe "
+        "generatie (de rest citeert ongewijzigde passages), geen enkel antwoord gemengd; de nieuwe documenten "
+        "zonder herstart zichtbaar."
+    )
+
+    # The app's pages show it too, in the same process, without a restart.
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.test_app import APP, point_app_at
+
+    point_app_at(monkeypatch, school_settings, school_settings.data_dir / "feedback.sqlite3")
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page("app_pages/documents.py").run()
+    assert NEW_DOCUMENT in list(at.dataframe[0].value["Bestand"])
+
+
+def test_a_second_ingest_waits_for_the_first_and_loses_nothing(school_settings, embedder):
+    change_corpus(school_settings.corpus_dir)
+    cli = subprocess.Popen([str(BIN), "ingest"], env=cli_env(school_settings), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    wait_until_locked(school_settings.data_dir / "ingest.lock")
+    # Meanwhile staff upload a note through the app: its ingest waits for the CLI's, then adds the note.
+    (school_settings.corpus_dir / "schoolreis.md").write_text(
+        "# Schoolreis\n\nDe schoolreis van het vierde leerjaar gaat op 5 juni 2027 naar Planckendael.\n", encoding="utf-8"
+    )
+    with pytest.raises(IndexBusyError, match="Er loopt al een indexering"):
+        ingest(school_settings.replace(ingest_wait=0.2), embedder, open_index(school_settings))
+    waits: list[str] = []
+    report = ingest(school_settings, embedder, open_index(school_settings), on_wait=waits.append)
+    out, err = cli.communicate(timeout=300)
+    assert cli.returncode == 0, err
+    assert waits and "wacht" in waits[0]
+    assert {NEW_DOCUMENT, "schoolreis.md"} <= live_sources(school_settings)  # neither ingest undid the other's change
+    assert report.documents == 7
+
+
+def wait_until_locked(lock: Path, timeout: float = 60) -> None:
+    """Return once another process holds the writer's lock."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if lock.exists():
+            with open(lock, "rb") as fh:
+                try:
+                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    return
+        time.sleep(0.02)
+    raise TimeoutError("the CLI ingest never took the lock")
+
+
+def live_sources(settings) -> set[str]:
+    index = open_index(settings)
+    return {e.chunk.source for e, _ in index.entries(index.state()) if e.role == ROLE_CHUNK}
