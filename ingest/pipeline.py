@@ -26,6 +26,7 @@ _EMBED_BATCH = 32
 class SkippedFile:
     path: str
     reason: str
+    duplicate_of: str = ""  # the same content under another name: it must not stay indexed twice
 
 
 @dataclass
@@ -79,12 +80,22 @@ def load_corpus(settings: Settings, files: Sequence[Path]) -> tuple[list[Documen
     manifest = read_manifest(settings.corpus_dir)
     documents: list[Document] = []
     skipped: list[SkippedFile] = []
+    by_content: dict[str, str] = {}
     for path in files:
         source = source_name(settings, path)
         try:
-            documents.append(load_document(path, source, manifest.get(source, DocumentInfo())))
+            doc = load_document(
+                path, source, manifest.get(source, DocumentInfo()),
+                max_file_mb=settings.max_file_mb, max_pages=settings.max_pages,
+            )
         except IngestError as exc:
             skipped.append(SkippedFile(source, str(exc)))
+            continue
+        first = by_content.setdefault(doc.sha256, source)
+        if first != source:  # the same file under two names: cited twice, answered twice
+            skipped.append(SkippedFile(source, f"zelfde inhoud als {first}; niet dubbel geïndexeerd.", duplicate_of=first))
+            continue
+        documents.append(doc)
     return documents, skipped
 
 
@@ -152,7 +163,7 @@ def _sync(
     reuse = state is not None and not rebuild
     loaded_sources = {d.source for d in documents}
     in_scope = loaded_sources if paths else None  # None: every source not on disk any more is removed
-    skipped_sources = {s.path for s in skipped}
+    unreadable = {s.path for s in skipped if not s.duplicate_of}  # keep what they had in the index
 
     kept: dict[str, tuple[IndexEntry, np.ndarray]] = {}
     removed_chunks: set[str] = set()
@@ -160,7 +171,7 @@ def _sync(
     if reuse:
         for entry, vector in index.entries(state, include_embeddings=True):
             source = entry.chunk.source
-            retain = source in skipped_sources or (in_scope is not None and source not in in_scope)
+            retain = source in unreadable or (in_scope is not None and source not in in_scope)
             if entry.id in wanted_ids or retain:
                 kept[entry.id] = (entry, vector)
             elif entry.role == ROLE_CHUNK:

@@ -56,6 +56,9 @@ class Settings:
     max_question_chars: int = 1000
     # Ingest: how long an ingest waits for another one that holds the writer's lock (seconds).
     ingest_wait: float = 600.0
+    # Files: larger files are refused before they are read; longer PDFs before their text is.
+    max_file_mb: float = 50.0
+    max_pages: int = 1000
     # App.
     admin_password: str = ""
     feedback_db: Path = REPO_ROOT / ".vraagpunt" / "feedback.sqlite3"
