@@ -6,29 +6,19 @@ a document, so each answer shows which generation it came from.
 
 from __future__ import annotations
 
-import fcntl
-import os
 import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
 from ingest.pipeline import ingest
+from tests.processes import BIN, cli_env, start_cli_ingest, wait_until_locked
 from tests.school import FRUIT_QUESTION, NEW_DAY, NEW_DOCUMENT, NEW_FACT, NEW_QUESTION, OLD_DAY, change_corpus
 from vraagpunt.errors import IndexBusyError
 from vraagpunt.index import ROLE_CHUNK, open_index
 
 pytestmark = pytest.mark.slow
-
-BIN = Path(sys.executable).parent / "vraagpunt"
-
-
-def cli_env(settings) -> dict:
-    return {**os.environ, "VRAAGPUNT_CORPUS_DIR": str(settings.corpus_dir), "VRAAGPUNT_DATA_DIR": str(settings.data_dir)}
-
 
 def live_chunk_ids(settings) -> set[str]:
     index = open_index(settings)
@@ -131,9 +121,8 @@ def test_cli_ingest_while_the_app_answers(school_settings, figures, monkeypatch)
 
 def test_a_second_ingest_waits_for_the_first_and_loses_nothing(school_settings, embedder):
     change_corpus(school_settings.corpus_dir)
-    cli = subprocess.Popen([str(BIN), "ingest"], env=cli_env(school_settings), stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True)
-    wait_until_locked(school_settings.data_dir / "ingest.lock")
+    cli = start_cli_ingest(school_settings, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert wait_until_locked(school_settings, cli)
     # Meanwhile staff upload a note through the app: its ingest waits for the CLI's, then adds the note.
     (school_settings.corpus_dir / "schoolreis.md").write_text(
         "# Schoolreis\n\nDe schoolreis van het vierde leerjaar gaat op 5 juni 2027 naar Planckendael.\n", encoding="utf-8"
@@ -147,20 +136,6 @@ def test_a_second_ingest_waits_for_the_first_and_loses_nothing(school_settings, 
     assert waits and "wacht" in waits[0]
     assert {NEW_DOCUMENT, "schoolreis.md"} <= live_sources(school_settings)  # neither ingest undid the other's change
     assert report.documents == 7
-
-
-def wait_until_locked(lock: Path, timeout: float = 60) -> None:
-    """Return once another process holds the writer's lock."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if lock.exists():
-            with open(lock, "rb") as fh:
-                try:
-                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    return
-        time.sleep(0.02)
-    raise TimeoutError("the CLI ingest never took the lock")
 
 
 def live_sources(settings) -> set[str]:
