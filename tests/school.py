@@ -3,6 +3,8 @@ facts a question can check, and the questions (with follow-ups) that teachers as
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 DOCUMENTS = {
@@ -116,3 +118,36 @@ def restore_corpus(folder: Path) -> None:
     fruit = folder / "schoolfruit.md"
     fruit.write_text(fruit.read_text(encoding="utf-8").replace(NEW_DAY, OLD_DAY), encoding="utf-8")
     (folder / NEW_DOCUMENT).unlink(missing_ok=True)
+
+
+class Askers:
+    """Threads that keep asking the shared assistant, as app sessions do, and keep every answer."""
+
+    def __init__(self, assistant, questions, threads: int = 3) -> None:
+        self.answers: list[tuple[float, str, object]] = []
+        self.errors: list[BaseException] = []
+        self._stop = threading.Event()
+        self._threads = [
+            threading.Thread(target=self._ask, args=(assistant, questions[i:] + questions[:i]))  # each its own order
+            for i in range(threads)
+        ]
+
+    def _ask(self, assistant, questions) -> None:
+        i = 0
+        while not self._stop.is_set():
+            question = questions[i % len(questions)]
+            i += 1
+            try:
+                self.answers.append((time.monotonic(), question, assistant.ask(question)))
+            except BaseException as exc:  # noqa: BLE001 - every failure counts
+                self.errors.append(exc)
+
+    def __enter__(self) -> Askers:
+        for t in self._threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        for t in self._threads:
+            t.join()

@@ -61,6 +61,8 @@ class Settings:
     max_pages: int = 1000
     # App.
     admin_password: str = ""
+    admin_login_delay: float = 1.0  # seconds to wait after a wrong password; doubles with each one (max 300)
+    admin_session_minutes: float = 30.0  # an admin session ends after this long without activity
     feedback_db: Path = REPO_ROOT / ".vraagpunt" / "feedback.sqlite3"
 
     @classmethod

@@ -7,14 +7,13 @@ a document, so each answer shows which generation it came from.
 from __future__ import annotations
 
 import subprocess
-import threading
 import time
 
 import pytest
 
 from ingest.pipeline import ingest
 from tests.processes import BIN, cli_env, start_cli_ingest, wait_until_locked
-from tests.school import FRUIT_QUESTION, NEW_DAY, NEW_DOCUMENT, NEW_FACT, NEW_QUESTION, OLD_DAY, change_corpus
+from tests.school import FRUIT_QUESTION, Askers, NEW_DAY, NEW_DOCUMENT, NEW_FACT, NEW_QUESTION, OLD_DAY, change_corpus
 from vraagpunt.errors import IndexBusyError
 from vraagpunt.index import ROLE_CHUNK, open_index
 
@@ -23,37 +22,6 @@ pytestmark = pytest.mark.slow
 def live_chunk_ids(settings) -> set[str]:
     index = open_index(settings)
     return {e.id for e, _ in index.entries(index.state()) if e.role == ROLE_CHUNK}
-
-
-class Askers:
-    """Threads that keep asking the shared assistant, as app sessions do, and keep every answer."""
-
-    def __init__(self, assistant, questions, threads: int = 3) -> None:
-        self.answers: list[tuple[float, str, object]] = []
-        self.errors: list[BaseException] = []
-        self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._ask, args=(assistant, questions[i % len(questions):] + questions[:i % len(questions)]))
-                         for i in range(threads)]
-
-    def _ask(self, assistant, questions) -> None:
-        i = 0
-        while not self._stop.is_set():
-            question = questions[i % len(questions)]
-            i += 1
-            try:
-                self.answers.append((time.monotonic(), question, assistant.ask(question)))
-            except BaseException as exc:  # noqa: BLE001 - every failure counts
-                self.errors.append(exc)
-
-    def __enter__(self) -> Askers:
-        for t in self._threads:
-            t.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        for t in self._threads:
-            t.join()
 
 
 def generation_of(answers, before: set[str], after: set[str]) -> list[str]:
