@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 
 
 class VraagpuntError(Exception):
@@ -44,6 +45,22 @@ _FULL_TEXT = ("no space left", "disk is full", "database or disk is full", "file
 _READ_ONLY_TEXT = ("read-only file system", "readonly database", "attempt to write a readonly", "permission denied")
 
 
+def _no_room(path: object) -> bool:
+    """Whether the file system of `path` has (next to) no room left: SQLite in WAL mode reports a full disk
+    as a plain "disk I/O error"."""
+    try:
+        stats = os.statvfs(str(path))
+    except (OSError, ValueError):
+        return False
+    return stats.f_bavail * stats.f_frsize < 1024 * 1024
+
+
+def _read_only(path: object) -> bool:
+    """Whether `path` cannot be written (a read-only mount refuses even root); SQLite often just says it
+    is "unable to open database file"."""
+    return os.path.isdir(str(path)) and not os.access(str(path), os.W_OK)
+
+
 def storage_error(exc: BaseException, path: object, what: str) -> StorageError | None:
     """A Dutch StorageError for a full, read-only or vanished data folder; None for any other failure.
 
@@ -51,10 +68,10 @@ def storage_error(exc: BaseException, path: object, what: str) -> StorageError |
     """
     code = getattr(exc, "errno", None)
     text = str(exc).lower()
-    if code in _FULL or any(t in text for t in _FULL_TEXT):
+    if code in _FULL or any(t in text for t in _FULL_TEXT) or (code is None and _no_room(path)):
         return StorageError(f"De schijf is vol: {what} kon niet geschreven worden in {path}. "
                             "Maak ruimte vrij en probeer het opnieuw.")
-    if code in _READ_ONLY or any(t in text for t in _READ_ONLY_TEXT):
+    if code in _READ_ONLY or any(t in text for t in _READ_ONLY_TEXT) or (code is None and _read_only(path)):
         return StorageError(f"De map {path} is alleen-lezen: {what} kon niet geschreven worden. Maak de map "
                             "schrijfbaar (of kies een andere met VRAAGPUNT_DATA_DIR) en probeer het opnieuw.")
     if code == errno.ENOENT:

@@ -181,9 +181,9 @@ class _FolderStore:
                 f"De indexwijzer {pointer} is onleesbaar ({exc}). Voer `vraagpunt ingest` uit om hem te herstellen."
             ) from exc
 
-    def missing_message(self) -> str:
-        if not self.root.parent.is_dir():
-            return (f"De datamap {self.root.parent} bestaat niet (meer), dus er is geen index. Voer "
+    def missing_message(self, seen: bool) -> str:
+        if seen or not self.root.parent.is_dir():
+            return (f"De index in {self.root} bestaat niet (meer): de datamap is verwijderd of leeggemaakt. Voer "
                     "`vraagpunt ingest` uit; daarna antwoordt Vraagpunt weer, zonder herstart.")
         if (self._legacy / "chroma.sqlite3").is_file():
             return (f"De index in {self._legacy} heeft een ouder formaat. Voer `vraagpunt ingest` uit om hem "
@@ -279,7 +279,7 @@ class _ServerStore:
             return None
         return IndexState(str(meta["active"]), str(meta.get("embedder", "")), float(meta.get("updated", 0)))
 
-    def missing_message(self) -> str:
+    def missing_message(self, seen: bool) -> str:
         return MISSING
 
     def handle(self, state: IndexState) -> _Handle:
@@ -332,6 +332,7 @@ class ChromaIndex:
         self._store = store
         self._name = name
         self._lock_path = lock_path
+        self._seen = False  # this object found a live generation before: a missing one has vanished
 
     # -- reading ---------------------------------------------------------------------------------
     def state(self) -> IndexState | None:
@@ -344,7 +345,8 @@ class ChromaIndex:
         for _ in range(5):
             state = self._store.live()
             if state is None:
-                raise IndexMissingError(self._store.missing_message())
+                raise IndexMissingError(self._store.missing_message(self._seen))
+            self._seen = True
             if state.embedder != embedder_name:
                 raise ModelMismatchError(
                     f"De index is gebouwd met embeddingmodel {state.embedder!r}, maar de instellingen vragen "
