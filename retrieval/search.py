@@ -98,6 +98,7 @@ class Searcher:
 
     def query_vector(self, question: str) -> np.ndarray:
         """The query embedding, cached: search and answer composition share it."""
+        question = self._bounded(question)
         with self._lock:
             vector = self._query_cache.get(question)
         if vector is None:
@@ -151,6 +152,7 @@ class Searcher:
         """The k best chunks for a question, fused from dense and lexical rankings."""
         k = k or self._settings.top_k
         filter = filter or SearchFilter()
+        question = self._bounded(question)
         snap = self.snapshot()
         n = max(self._settings.candidates, k)
 
@@ -190,6 +192,11 @@ class Searcher:
             )
             for rank, cid in enumerate(order, start=1)
         ]
+
+    def _bounded(self, text: str) -> str:
+        """At most twice the longest question the assistant passes on (a follow-up carries its topic). The
+        embedder averages 512-token windows over any length: a pasted 100,000-character text took minutes."""
+        return text[: 2 * self._settings.max_question_chars]
 
     def _nearest(self, snap: IndexSnapshot, vector: np.ndarray, role: str, n: int, where: dict | None) -> dict[str, float]:
         """{chunk id: best cosine similarity} over the n nearest entries of one role."""
