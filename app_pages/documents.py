@@ -81,7 +81,8 @@ def _upload(config: Settings, files) -> None:
     saved, refused = [], []
     for file in files:
         if file.size > max_bytes(config.max_file_mb):  # refused before its bytes are even copied
-            refused.append(f"{file.name}: te groot ({file.size / 1024 / 1024:.1f} MB; maximum {config.max_file_mb:g} MB)")
+            size = file.size / 1024 / 1024
+            refused.append(f"{file.name}: te groot ({size:.1f} MB; maximum {config.max_file_mb:g} MB)")
             continue
         try:
             path = save_upload(config.corpus_dir, file.name, file.getvalue(), config.max_file_mb)
@@ -101,7 +102,8 @@ def _upload(config: Settings, files) -> None:
             st.error(line)
         st.error(f"{exc} Het bestand staat wel in de corpusmap; het komt in de index bij de volgende indexering.")
         return
-    st.session_state["documents_flash"] = {**_summary(report, f"Toegevoegd: {', '.join(saved)}."), "refused": refused}
+    flash = _summary(report, f"Toegevoegd: {', '.join(saved)}.")
+    st.session_state["documents_flash"] = {**flash, "refused": refused}
     st.session_state["upload_key"] = st.session_state.get("upload_key", 0) + 1
     st.rerun()
 

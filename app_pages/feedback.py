@@ -120,7 +120,9 @@ class FeedbackStore:
 
     def update(self, row_id: int, *, thumbs: int | None = None, comment: str | None = None) -> None:
         """Change the thumbs or the comment of an existing row (the user changed their mind)."""
-        change = {k: v for k, v in (("thumbs", None if thumbs is None else int(thumbs)), ("comment", comment)) if v is not None}
+        change: dict = {} if thumbs is None else {"thumbs": int(thumbs)}
+        if comment is not None:
+            change["comment"] = comment
         with self._lock:
             row_id = self._stored_ids.get(row_id, row_id)
             if row_id in self._waiting:
@@ -158,9 +160,10 @@ class FeedbackStore:
                         )
                         written[provisional] = int(cursor.lastrowid)
                     for change in row.changes:
-                        for column in ("thumbs", "comment"):
-                            if column in change:
-                                db.execute(f"UPDATE feedback SET {column} = ? WHERE id = ?", (change[column], change["id"]))
+                        if "thumbs" in change:
+                            db.execute("UPDATE feedback SET thumbs = ? WHERE id = ?", (change["thumbs"], change["id"]))
+                        if "comment" in change:
+                            db.execute("UPDATE feedback SET comment = ? WHERE id = ?", (change["comment"], change["id"]))
         except (sqlite3.Error, OSError) as exc:
             self._note(exc)
             return

@@ -93,7 +93,9 @@ def _has_images(page, depth: int = 0) -> bool:
         xobjects = (page.get("/Resources") or {}).get_object().get("/XObject") or {}
         for ref in xobjects.get_object().values():
             obj = ref.get_object()
-            if obj.get("/Subtype") == "/Image" or (obj.get("/Subtype") == "/Form" and depth < 3 and _has_images(obj, depth + 1)):
+            if obj.get("/Subtype") == "/Image":
+                return True
+            if obj.get("/Subtype") == "/Form" and depth < 3 and _has_images(obj, depth + 1):
                 return True
     except (PdfReadError, AttributeError, KeyError, TypeError, ValueError):
         return False

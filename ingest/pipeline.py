@@ -93,7 +93,8 @@ def load_corpus(settings: Settings, files: Sequence[Path]) -> tuple[list[Documen
             continue
         first = by_content.setdefault(doc.sha256, source)
         if first != source:  # the same file under two names: cited twice, answered twice
-            skipped.append(SkippedFile(source, f"zelfde inhoud als {first}; niet dubbel geïndexeerd.", duplicate_of=first))
+            reason = f"zelfde inhoud als {first}; niet dubbel geïndexeerd."
+            skipped.append(SkippedFile(source, reason, duplicate_of=first))
             continue
         documents.append(doc)
     return documents, skipped

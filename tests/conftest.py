@@ -111,6 +111,14 @@ def small_corpus(tmp_path):
     return folder
 
 
+def live_chunks(settings: Settings) -> dict[str, str]:
+    """{chunk id: source} of the generation that is live now, as a fresh process sees it."""
+    from vraagpunt.index import ROLE_CHUNK, open_index
+
+    index = open_index(settings)
+    return {e.id: e.chunk.source for e, _ in index.entries(index.state()) if e.role == ROLE_CHUNK}
+
+
 def build_school_index(tmp: Path, embedder) -> Settings:
     """The small generated corpus (tests/school.py), ingested into its own index under `tmp`."""
     from ingest.pipeline import ingest

@@ -14,8 +14,9 @@ from streamlit.testing.v1 import AppTest
 from app_pages.admin import LoginThrottle, password_matches
 from app_pages.feedback import FeedbackStore
 from tests.app.test_app import APP, login, point_app_at
+from tests.conftest import live_chunks
+from tests.feedback_writers import write_rows
 from tests.school import FRUIT_QUESTION, OLD_DAY, Askers
-from vraagpunt.index import ROLE_CHUNK, open_index
 
 pytestmark = pytest.mark.slow
 
@@ -161,17 +162,11 @@ def test_staff_can_export_feedback_as_csv(documents, school_settings):
     assert any(b.label == "Feedback exporteren (CSV)" for b in at.download_button)
 
 
-def _write_rows(path: str, writer: int, rows: int) -> None:
-    store = FeedbackStore(__import__("pathlib").Path(path))
-    for i in range(rows):
-        store.add(f"vraag {writer}-{i}", "antwoord", [], i % 2, comment=f"schrijver {writer}")
-
-
 def test_twenty_processes_writing_feedback_at_once_lose_no_row(tmp_path):
     path = tmp_path / "feedback.sqlite3"
     FeedbackStore(path)
     context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_write_rows, args=(str(path), w, 25)) for w in range(20)]
+    workers = [context.Process(target=write_rows, args=(str(path), w, 25)) for w in range(20)]
     for w in workers:
         w.start()
     for w in workers:
@@ -214,11 +209,6 @@ def test_feedback_that_cannot_be_written_waits_and_the_user_is_told(monkeypatch,
     with sqlite3.connect(blocked / "feedback.sqlite3") as db:
         rows = db.execute("SELECT question, thumbs, comment FROM feedback ORDER BY id").fetchall()
     assert rows == [(FRUIT_QUESTION, 1, "Duidelijk"), ("Hoeveel kost een zwembeurt?", 0, "")]
-
-
-def live_chunks(settings) -> dict[str, str]:
-    index = open_index(settings)
-    return {e.id: e.chunk.source for e, _ in index.entries(index.state()) if e.role == ROLE_CHUNK}
 
 
 def test_upload_and_removal_on_the_documents_page_while_other_sessions_ask(documents, school_settings, figures):

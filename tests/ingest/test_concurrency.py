@@ -12,17 +12,13 @@ import time
 import pytest
 
 from ingest.pipeline import ingest
+from tests.conftest import live_chunks
 from tests.processes import BIN, cli_env, start_cli_ingest, wait_until_locked
 from tests.school import FRUIT_QUESTION, Askers, NEW_DAY, NEW_DOCUMENT, NEW_FACT, NEW_QUESTION, OLD_DAY, change_corpus
 from vraagpunt.errors import IndexBusyError
-from vraagpunt.index import ROLE_CHUNK, open_index
+from vraagpunt.index import open_index
 
 pytestmark = pytest.mark.slow
-
-def live_chunk_ids(settings) -> set[str]:
-    index = open_index(settings)
-    return {e.id for e, _ in index.entries(index.state()) if e.role == ROLE_CHUNK}
-
 
 def generation_of(answers, before: set[str], after: set[str]) -> list[str]:
     """Which generation each answer read: "oud", "nieuw", or "beide" (only passages both share).
@@ -45,7 +41,7 @@ def test_cli_ingest_while_the_app_answers(school_settings, figures, monkeypatch)
     from app_pages import resources
 
     assistant = resources.assistant(school_settings)  # what the running app holds
-    before = live_chunk_ids(school_settings)
+    before = set(live_chunks(school_settings))
     assert OLD_DAY in assistant.ask(FRUIT_QUESTION).text
     change_corpus(school_settings.corpus_dir)
 
@@ -58,7 +54,7 @@ def test_cli_ingest_while_the_app_answers(school_settings, figures, monkeypatch)
     assert done.returncode == 0, done.stderr
     assert "1 verwijderd" in done.stdout
 
-    after = live_chunk_ids(school_settings)
+    after = set(live_chunks(school_settings))
     assert askers.errors == []
     during = [a for a in askers.answers if started <= a[0] <= finished]
     assert len(during) > 20
@@ -102,10 +98,6 @@ def test_a_second_ingest_waits_for_the_first_and_loses_nothing(school_settings, 
     out, err = cli.communicate(timeout=300)
     assert cli.returncode == 0, err
     assert waits and "wacht" in waits[0]
-    assert {NEW_DOCUMENT, "schoolreis.md"} <= live_sources(school_settings)  # neither ingest undid the other's change
+    # Neither ingest undid the other's change.
+    assert {NEW_DOCUMENT, "schoolreis.md"} <= set(live_chunks(school_settings).values())
     assert report.documents == 7
-
-
-def live_sources(settings) -> set[str]:
-    index = open_index(settings)
-    return {e.chunk.source for e, _ in index.entries(index.state()) if e.role == ROLE_CHUNK}

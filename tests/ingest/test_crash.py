@@ -17,9 +17,10 @@ import pytest
 from ingest.chunking import chunk_document
 from ingest.pipeline import discover, ingest, load_corpus
 from retrieval.assistant import make_assistant
+from tests.conftest import live_chunks
 from tests.processes import start_cli_ingest, wait_until_locked
 from tests.school import FRUIT_QUESTION, NEW_DAY, OLD_DAY, change_corpus, restore_corpus
-from vraagpunt.index import POINTER_FILE, PUBLISHED, ROLE_CHUNK, open_index
+from vraagpunt.index import POINTER_FILE, PUBLISHED, open_index
 
 pytestmark = pytest.mark.slow
 
@@ -36,9 +37,8 @@ def expected_ids(settings) -> set[str]:
 
 
 def live(settings) -> tuple[str, set[str]]:
-    index = open_index(settings)
-    state = index.state()
-    return state.collection, {e.id for e, _ in index.entries(state) if e.role == ROLE_CHUNK}
+    """The live generation's name and chunk ids."""
+    return open_index(settings).state().collection, set(live_chunks(settings))
 
 
 def wait_for(root: Path, old: str, what: str, proc: subprocess.Popen, timeout: float = 120) -> bool:
@@ -111,9 +111,9 @@ def test_kill_9_during_an_ingest_never_costs_the_index(school_settings, embedder
     assert hit >= 10  # at least ten kills hit an ingest that was still running
     after_pointer = sum(moved for _, moved in outcomes)
     figures.append(
-        f"kill -9 tijdens een CLI-ingest: {survived} van {len(plan)} proeven doorstaan ({TIMED_KILLS} op een "
-        f"willekeurig moment binnen de {full[True]:.1f} of {full[False]:.1f} s dat de ingest werkt (na het opstarten), {len(EVENT_KILLS)} op het schrijven en "
-        f"afronden van de nieuwe generatie; {hit} troffen een lopende ingest). Daarna antwoordde {survived - after_pointer} "
-        f"keer de vorige generatie en {after_pointer} keer de nieuwe (kill na het verzetten van de wijzer of na het "
-        "einde); telkens voltooide de volgende ingest zonder resten."
+        f"kill -9 tijdens een CLI-ingest: {survived} van {len(plan)} proeven doorstaan; {TIMED_KILLS} op een willekeurig "
+        f"moment binnen de {full[True]:.1f} of {full[False]:.1f} s dat de ingest werkt (na het opstarten), "
+        f"{len(EVENT_KILLS)} op het schrijven en afronden van de nieuwe generatie; {hit} troffen een lopende ingest. "
+        f"Daarna antwoordde {survived - after_pointer} keer de vorige generatie en {after_pointer} keer de nieuwe "
+        "(kill na het verzetten van de wijzer); telkens voltooide de volgende ingest zonder resten."
     )

@@ -33,11 +33,11 @@ from ingest.intake import save_upload, upload_name
 from ingest.loaders import load_document
 from ingest.manifest import DocumentInfo
 from ingest.pipeline import ingest
-from tests.conftest import make_settings
+from tests.conftest import live_chunks, make_settings
 from tests.pdfmaker import make_pdf
 from tests.school import write_corpus
 from vraagpunt.errors import IngestError
-from vraagpunt.index import ROLE_CHUNK, open_index
+from vraagpunt.index import open_index
 
 WORDS = ("leerling school leraar project subsidie aanvraag begeleiding zorg budget termijn verslag klas "
          "ouders directie netwerk onderzoek praktijk evaluatie middelen").split()
@@ -309,17 +309,13 @@ def test_a_corpus_full_of_hostile_files_indexes_the_good_ones_and_says_why_not_t
     assert "te groot" in reasons["enorm.txt"] and "maximum is 1000" in reasons["jaarverslag.pdf"]
     assert "geen PDF" in reasons["rapport.pdf"] and "geen tekst" in reasons["notities.md"]
     assert "genest" in reasons["diep.html"]
-    assert live_sources(settings) == {"schoolfruit.md", "zwemles (kopie).md", "aanvraag.html", "subsidie.md",
-                                      "-rf.md", "met spaties.md", "café ☕.md"}
+    assert set(live_chunks(settings).values()) == {
+        "schoolfruit.md", "zwemles (kopie).md", "aanvraag.html", "subsidie.md", "-rf.md", "met spaties.md", "café ☕.md"
+    }
 
     # Removing the indexed copy lets the other in; the two never stand in the index side by side.
     (corpus / "zwemles (kopie).md").unlink()
     report = ingest(settings, embedder, open_index(settings))
     assert "zwemles.md" not in {s.path for s in report.skipped}
-    sources = live_sources(settings)
+    sources = set(live_chunks(settings).values())
     assert "zwemles.md" in sources and "zwemles (kopie).md" not in sources
-
-
-def live_sources(settings) -> set[str]:
-    index = open_index(settings)
-    return {e.chunk.source for e, _ in index.entries(index.state()) if e.role == ROLE_CHUNK}
