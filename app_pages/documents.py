@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-import hmac
+import math
+import time
+import uuid
 from collections import defaultdict
 from datetime import datetime
-from pathlib import Path
 
 import streamlit as st
 
 from app_pages import resources
+from app_pages.admin import password_matches, session_expired
 from app_pages.render import block_html, text_html
-from ingest.loaders import SUPPORTED
+from ingest.intake import SUPPORTED, max_bytes, save_upload
 from ingest.pipeline import IngestReport, ingest
-from vraagpunt.errors import VraagpuntError
+from vraagpunt.errors import IngestError, VraagpuntError, storage_error
 from vraagpunt.index import open_index
 from vraagpunt.settings import Settings
 
 UPLOAD_TYPES = sorted(s.lstrip(".") for s in SUPPORTED)
 PAGES = "Pagina's"
+ADMIN_SINCE = "admin_active"  # session state: when this admin session was last active (monotonic seconds)
 
 
 def _when(timestamp: float | None) -> str:
@@ -91,14 +94,20 @@ def _document_table(rows: list[dict]) -> None:
 
 
 def _reindex(config: Settings, label: str) -> IngestReport:
-    """Bring the index in line with the corpus folder, with a progress bar; the assistant reloads by itself."""
+    """Bring the index in line with the corpus folder, with a progress bar; the assistant reloads by itself.
+
+    An ingest from the CLI may hold the writer's lock: this one then waits for it (VRAAGPUNT_INGEST_WAIT).
+    """
     assistant = resources.assistant(config)
     bar = st.progress(0.0, text=f"{label}…")
 
     def progress(done: int, total: int) -> None:
         bar.progress(min(done / max(total, 1), 1.0), text=f"{label}: {done} van {total} passages ingebed")
 
-    report = ingest(config, assistant.searcher.embedder, open_index(config), progress=progress)
+    def waiting(message: str) -> None:
+        bar.progress(0.0, text=message)
+
+    report = ingest(config, assistant.searcher.embedder, open_index(config), progress=progress, on_wait=waiting)
     bar.progress(1.0, text="Klaar")
     return report
 
@@ -112,30 +121,34 @@ def _summary(report: IngestReport, action: str) -> dict:
     return {"text": text, "skipped": [f"{s.path}: {s.reason}" for s in report.skipped]}
 
 
-def _safe_name(name: str) -> str | None:
-    """A plain file name inside the corpus folder, or None if it is not a supported document."""
-    clean = Path(name.replace("\\", "/")).name.strip()
-    if not clean or clean.startswith(".") or Path(clean).suffix.lower() not in SUPPORTED:
-        return None
-    return clean
-
-
 def _upload(config: Settings, files) -> None:
+    """Save each acceptable file in the corpus folder (type by content, size, safe name), then reindex."""
     saved, refused = [], []
-    config.corpus_dir.mkdir(parents=True, exist_ok=True)
     for file in files:
-        name = _safe_name(file.name)
-        if name is None:
-            refused.append(file.name)
+        if file.size > max_bytes(config.max_file_mb):  # refused before its bytes are even copied
+            size = file.size / 1024 / 1024
+            refused.append(f"{file.name}: te groot ({size:.1f} MB; maximum {config.max_file_mb:g} MB)")
             continue
-        (config.corpus_dir / name).write_bytes(file.getvalue())
-        saved.append(name)
-    if refused:
-        st.error(f"Niet toegevoegd (alleen PDF, Markdown, tekst of HTML): {', '.join(refused)}")
+        try:
+            path = save_upload(config.corpus_dir, file.name, file.getvalue(), config.max_file_mb)
+        except IngestError as exc:
+            refused.append(f"{file.name}: {exc}")
+            continue
+        saved.append(path.name if path.name == file.name else f"{path.name} (was {file.name})")
+    refused = [f"Niet toegevoegd: {line}" for line in refused]
     if not saved:
+        for line in refused:
+            st.error(line)
         return
-    report = _reindex(config, "Indexeren")
-    st.session_state["documents_flash"] = _summary(report, f"Toegevoegd: {', '.join(saved)}.")
+    try:
+        report = _reindex(config, "Indexeren")
+    except VraagpuntError as exc:
+        for line in refused:
+            st.error(line)
+        st.error(f"{exc} Het bestand staat wel in de corpusmap; het komt in de index bij de volgende indexering.")
+        return
+    flash = _summary(report, f"Toegevoegd: {', '.join(saved)}.")
+    st.session_state["documents_flash"] = {**flash, "refused": refused}
     st.session_state["upload_key"] = st.session_state.get("upload_key", 0) + 1
     st.rerun()
 
@@ -145,7 +158,10 @@ def _remove(config: Settings, source: str) -> None:
     if config.corpus_dir.resolve() not in path.parents:
         st.error("Alleen documenten in de corpusmap kunnen hier verwijderd worden.")
         return
-    path.unlink(missing_ok=True)
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as exc:
+        raise storage_error(exc, config.corpus_dir, source) or exc
     report = _reindex(config, "Index bijwerken")
     st.session_state["documents_flash"] = _summary(report, f"Verwijderd: {source}.")
     st.rerun()
@@ -159,9 +175,11 @@ def _admin(config: Settings, sources: list[str]) -> None:
             "PDF, Markdown, tekst of HTML",
             type=UPLOAD_TYPES,
             accept_multiple_files=True,
+            max_upload_size=max(1, math.ceil(config.max_file_mb)),
             key=f"upload-{st.session_state.get('upload_key', 0)}",
         )
-        st.caption("Een bestand met dezelfde naam vervangt het bestaande document.")
+        st.caption(f"Hoogstens {config.max_file_mb:g} MB per bestand. Een bestand met dezelfde naam vervangt het "
+                   "bestaande document.")
         if st.button("Toevoegen en indexeren", type="primary", disabled=not files, icon=":material/upload:"):
             _upload(config, files)
     with st.container(border=True):
@@ -169,22 +187,59 @@ def _admin(config: Settings, sources: list[str]) -> None:
         source = st.selectbox("Document", sources, index=None, placeholder="Kies een document", key="remove_source")
         if st.button("Verwijderen en index bijwerken", disabled=source is None, icon=":material/delete:"):
             _remove(config, source)
+    with st.container(border=True):
+        st.markdown("**Feedback**")
+        store = resources.feedback_store(config)
+        st.caption("Alle duimpjes en opmerkingen, met vraag, antwoord en bronnen, als CSV voor een rekenblad.")
+        st.download_button(
+            "Feedback exporteren (CSV)",
+            data=store.export_csv,
+            file_name=f"vraagpunt-feedback-{datetime.now():%Y%m%d}.csv",
+            mime="text/csv",
+            on_click="ignore",
+            icon=":material/download:",
+        )
+        if store.waiting:
+            st.warning(f"{store.waiting} beoordeling(en) wachten nog om opgeslagen te worden: {store.problem}")
     if st.button("Afmelden", type="tertiary"):
-        st.session_state.pop("admin_ok", None)
+        st.session_state.pop(ADMIN_SINCE, None)
         st.rerun()
 
 
-def _unlocked(password: str) -> bool:
-    if st.session_state.get("admin_ok"):
+def _login_keys() -> tuple[str, str]:
+    """Whom wrong tries are counted against: this session, and the client's address where Streamlit knows it
+    (behind a proxy, or on this machine, every client shares one address and so one count)."""
+    session = st.session_state.setdefault("login_session", uuid.uuid4().hex)
+    address = st.context.ip_address  # None for this machine (and not a string under AppTest)
+    return f"sessie:{session}", f"adres:{address if isinstance(address, str) and address else 'lokaal'}"
+
+
+def _unlocked(config: Settings, password: str) -> bool:
+    """Whether this session may manage documents; shows the login form when not."""
+    since = st.session_state.get(ADMIN_SINCE)
+    if since is not None and session_expired(since, config.admin_session_minutes):
+        st.session_state.pop(ADMIN_SINCE)
+        st.warning(f"Je beheersessie is verlopen na {config.admin_session_minutes:g} minuten zonder activiteit. "
+                   "Meld je opnieuw aan.", icon=":material/timer_off:")
+    elif since is not None:
+        st.session_state[ADMIN_SINCE] = time.monotonic()  # activity keeps the session alive
         return True
     with st.form("login", border=False):
         given = st.text_input("Beheerderswachtwoord", type="password")
         submitted = st.form_submit_button("Aanmelden")
     if submitted:
-        if hmac.compare_digest(given.encode(), password.encode()):
-            st.session_state["admin_ok"] = True
+        throttle = resources.login_throttle(config)
+        keys = _login_keys()
+        wait = throttle.wait(*keys)
+        if wait > 0:  # not even checked: a guess during the wait would make the wait pointless
+            st.error(f"Te veel onjuiste pogingen. Probeer het opnieuw over {math.ceil(wait)} s.")
+        elif password_matches(given, password):
+            throttle.succeeded(keys[0])
+            st.session_state[ADMIN_SINCE] = time.monotonic()
             st.rerun()
-        st.error("Onjuist wachtwoord. Probeer het opnieuw.")
+        else:
+            wait = throttle.failed(*keys)
+            st.error(f"Onjuist wachtwoord. Je kunt het opnieuw proberen over {math.ceil(wait)} s.")
     return False
 
 
@@ -202,6 +257,8 @@ def main() -> None:
     flash = st.session_state.pop("documents_flash", None)
     if flash:
         st.success(flash["text"], icon=":material/check_circle:")
+        for line in flash.get("refused", []):
+            st.error(line)
         for line in flash["skipped"]:
             st.warning(f"Overgeslagen: {line}")
 
@@ -221,7 +278,7 @@ def main() -> None:
             icon=":material/lock:",
         )
         return
-    if _unlocked(password):
+    if _unlocked(config, password):
         try:
             _admin(config, [row["Bestand"] for row in rows])
         except VraagpuntError as exc:

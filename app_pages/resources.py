@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app_pages.admin import LoginThrottle
 from app_pages.feedback import FeedbackStore
 from retrieval.assistant import Assistant, make_assistant
 from vraagpunt.errors import VraagpuntError
@@ -36,8 +37,42 @@ def _feedback_store(path: str) -> FeedbackStore:
     return FeedbackStore(Path(path))
 
 
+class _TellingFeedback:
+    """The shared feedback store, telling the user when their judgement waits for the disk."""
+
+    def __init__(self, store: FeedbackStore) -> None:
+        self._store = store
+
+    def add(self, *args, **kwargs) -> int:
+        row_id = self._store.add(*args, **kwargs)
+        self._tell()
+        return row_id
+
+    def update(self, *args, **kwargs) -> None:
+        self._store.update(*args, **kwargs)
+        self._tell()
+
+    def __getattr__(self, name: str):
+        return getattr(self._store, name)
+
+    def _tell(self) -> None:
+        if self._store.problem:
+            st.toast(self._store.problem, icon="⚠️")
+
+
 def feedback_store(config: Settings) -> FeedbackStore:
-    return _feedback_store(str(config.feedback_db))
+    """The feedback store for these settings, one per database file for all sessions."""
+    return _TellingFeedback(_feedback_store(str(config.feedback_db)))  # type: ignore[return-value]
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _login_throttle(data_dir: str, _delay: float) -> LoginThrottle:
+    return LoginThrottle(_delay)
+
+
+def login_throttle(config: Settings) -> LoginThrottle:
+    """Wrong admin passwords, counted across all sessions of this app (one count per data folder)."""
+    return _login_throttle(str(config.data_dir), config.admin_login_delay)
 
 
 def admin_password(config: Settings) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 from bs4 import BeautifulSoup
 from charset_normalizer import from_bytes
 
+from ingest.intake import SUPPORTED, check_content, check_size
 from ingest.manifest import DocumentInfo
 from ingest.pdf import read_pdf
 from ingest.structure import classify
@@ -17,29 +18,49 @@ from ingest.textclean import join_lines, normalize_spaces
 from vraagpunt.errors import IngestError
 from vraagpunt.types import Block, Document, Page
 
-SUPPORTED = {".pdf", ".md", ".markdown", ".txt", ".text", ".html", ".htm"}
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\((?:[^()]|\([^)]*\))*\)")
 _MD_EMPHASIS = re.compile(r"(\*\*|__|\*|_)(?=\S)(.+?)(?<=\S)\1")
 # Inline HTML inside Markdown ("<b>329.855</b>", "T<sup>2</sup>"): the reader sees only the text.
 _MD_INLINE_TAG = re.compile(r"<(br|hr)\s*/?>|</?[a-zA-Z][\w-]*(\s[^<>]*)?/?>", re.IGNORECASE)
 _DROP_TAGS = ("script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form", "svg", "iframe")
+# Raw HTML in Markdown whose content is code or chrome, never text a reader sees; unclosed, it runs to the end.
+_MD_RAW_BLOCK = re.compile(
+    r"<!--.*?(?:-->|\Z)|<(script|style|iframe|noscript|template|svg|object|textarea)\b[^>]*>.*?(?:</\1\s*>|\Z)",
+    re.IGNORECASE | re.DOTALL,
+)
+_HTML_TAG = re.compile(rb"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^<>]*?(/?)>")
+# Elements that never nest (void) or whose end tag may be left out: they do not deepen a page.
+_FLAT_TAGS = frozenset(
+    b"area base br col embed hr img input link meta source track wbr p li dt dd tr td th option optgroup "
+    b"thead tbody tfoot colgroup caption rt rp html head body".split()
+)
+MAX_HTML_DEPTH = 1000
 
 
-def load_document(path: Path, source: str, info: DocumentInfo) -> Document:
-    """Read one file into a Document. Raises IngestError with a Dutch reason when it cannot be used."""
+def load_document(
+    path: Path, source: str, info: DocumentInfo, *, max_file_mb: float | None = None, max_pages: int | None = None
+) -> Document:
+    """Read one file into a Document. Raises IngestError with a Dutch reason when it cannot be used.
+
+    A file over `max_file_mb` is refused before it is read; a file whose content is not what its
+    extension says (a zip renamed to .pdf, a program to .md) before it is parsed.
+    """
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
         raise IngestError(f"bestandstype {suffix or '(geen)'} wordt niet ondersteund (pdf, md, txt, html).")
     try:
+        if max_file_mb is not None:
+            check_size(path.stat().st_size, max_file_mb)
         data = path.read_bytes()
     except OSError as exc:
         raise IngestError(f"bestand kan niet gelezen worden ({exc.strerror}).") from exc
     if not data.strip():
         raise IngestError("bestand is leeg.")
+    check_content(suffix, data[:8192])
     faq = info.kind == "faq"
     if suffix == ".pdf":
-        meta_title, pdf_pages = read_pdf(path)
+        meta_title, pdf_pages = read_pdf(data, max_pages=max_pages)
         paragraphs = [(p.number, text) for p in pdf_pages for text, _size in p.paragraphs]
         # The typeset document title repeats the metadata title; it is not content.
         title = info.title or meta_title or _title_from_name(path)
@@ -50,6 +71,8 @@ def load_document(path: Path, source: str, info: DocumentInfo) -> Document:
         pages, blocks, heading = _markdown_blocks(_decode(data), faq)
         title = info.title or heading or _title_from_name(path)
     elif suffix in (".html", ".htm"):
+        if _html_depth(data) > MAX_HTML_DEPTH:
+            raise IngestError(f"HTML is dieper genest dan {MAX_HTML_DEPTH} niveaus; dat is geen gewone webpagina.")
         pages, blocks, heading = _html_blocks(data, faq)
         title = info.title or heading or _title_from_name(path)
     else:
@@ -73,6 +96,8 @@ def load_document(path: Path, source: str, info: DocumentInfo) -> Document:
 
 def _decode(data: bytes) -> str:
     """UTF-8 when valid, otherwise the detected encoding (cp1252 is common for Windows exports)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Notepad's "Unicode"
+        return data.decode("utf-16", errors="replace")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -87,7 +112,7 @@ def _decode(data: bytes) -> str:
 
 
 def _markdown_blocks(text: str, faq: bool) -> tuple[list[Page], list[Block], str]:
-    text = normalize_spaces(text)
+    text = normalize_spaces(_MD_RAW_BLOCK.sub("\n\n", text))
     blocks: list[Block] = []
     parts: list[str] = []
     first_heading = ""
@@ -157,6 +182,21 @@ def _html_blocks(data: bytes, faq: bool) -> tuple[list[Page], list[Block], str]:
     pages, blocks, first = _markdown_blocks(body, faq)
     heading = h1.get_text(" ", strip=True) if h1 else first
     return pages, blocks, heading or title
+
+
+def _html_depth(data: bytes) -> int:
+    """How deep the page's elements nest, counted from its tags without building a tree."""
+    depth = deepest = 0
+    for tag in _HTML_TAG.finditer(data):
+        closing, name, self_closing = tag.groups()
+        if self_closing or name.lower() in _FLAT_TAGS:
+            continue
+        if closing:
+            depth = max(0, depth - 1)
+        else:
+            depth += 1
+            deepest = max(deepest, depth)
+    return deepest
 
 
 def _inline_text(el) -> str:

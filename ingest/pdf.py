@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import statistics
 from collections import Counter
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pypdf import PdfReader
-from pypdf.errors import PdfReadError
+from pypdf.errors import LimitReachedError, PdfReadError
 
 from ingest.textclean import dehyphenate, normalize_spaces
 from vraagpunt.errors import IngestError
@@ -35,19 +36,26 @@ class PdfPage:
     paragraphs: list[tuple[str, float]]  # (text, font size)
 
 
-def read_pdf(path: Path) -> tuple[str, list[PdfPage]]:
+def read_pdf(source: Path | bytes, max_pages: int | None = None) -> tuple[str, list[PdfPage]]:
     """Return the PDF's metadata title and its pages as cleaned paragraphs.
 
-    Raises IngestError for encrypted, broken or text-less files.
+    Raises IngestError for encrypted, broken or text-less files, and for more than `max_pages` pages
+    (counted before any text is read).
     """
     try:
-        reader = PdfReader(str(path))
+        reader = PdfReader(io.BytesIO(source) if isinstance(source, bytes) else str(source))
         if reader.is_encrypted:
             try:
                 if not reader.decrypt(""):
                     raise IngestError("PDF is versleuteld (wachtwoord nodig); sla op zonder beveiliging.")
             except (NotImplementedError, PdfReadError) as exc:
                 raise IngestError("PDF is versleuteld (wachtwoord nodig); sla op zonder beveiliging.") from exc
+        count = len(reader.pages)
+        if max_pages is not None and count > max_pages:
+            raise IngestError(
+                f"PDF heeft {count} pagina's; het maximum is {max_pages} (VRAAGPUNT_MAX_PAGES). "
+                "Splits het document of verhoog het maximum."
+            )
         title = ""
         try:
             meta = reader.metadata
@@ -60,7 +68,9 @@ def read_pdf(path: Path) -> tuple[str, list[PdfPage]]:
             raw_pages.append((_page_lines(page), height))
     except IngestError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError, AttributeError) as exc:
+    except LimitReachedError as exc:  # a stream that inflates past pypdf's limit (75 MB): a bomb, or no document
+        raise IngestError(f"PDF bevat een stroom die te groot is om uit te pakken ({exc}).") from exc
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError, AttributeError, RecursionError) as exc:
         raise IngestError(f"PDF is beschadigd of onleesbaar ({exc.__class__.__name__}: {exc}).") from exc
     if not raw_pages:
         raise IngestError("PDF heeft geen pagina's.")
@@ -68,8 +78,28 @@ def read_pdf(path: Path) -> tuple[str, list[PdfPage]]:
     step = _line_step(pages)
     result = _drop_footnote_marks([PdfPage(i + 1, _paragraphs(lines, step)) for i, lines in enumerate(pages)])
     if not any(p.paragraphs for p in result):
-        raise IngestError("PDF bevat geen tekst (gescand beeld?); voeg een PDF met tekstlaag toe.")
+        if any(_has_images(page) for page in reader.pages):
+            raise IngestError(
+                "PDF heeft geen tekstlaag (OCR nodig): de pagina's zijn afbeeldingen, zoals bij een scan. "
+                "Laat er tekstherkenning (OCR) op lopen en voeg die PDF toe."
+            )
+        raise IngestError("PDF bevat geen tekst: de pagina's zijn leeg.")
     return title, result
+
+
+def _has_images(page, depth: int = 0) -> bool:
+    """Whether a page (or a form it draws, a few levels deep) shows an image."""
+    try:
+        xobjects = (page.get("/Resources") or {}).get_object().get("/XObject") or {}
+        for ref in xobjects.get_object().values():
+            obj = ref.get_object()
+            if obj.get("/Subtype") == "/Image":
+                return True
+            if obj.get("/Subtype") == "/Form" and depth < 3 and _has_images(obj, depth + 1):
+                return True
+    except (PdfReadError, AttributeError, KeyError, TypeError, ValueError):
+        return False
+    return False
 
 
 def _page_lines(page) -> list[_Line]:

@@ -26,6 +26,7 @@ _EMBED_BATCH = 32
 class SkippedFile:
     path: str
     reason: str
+    duplicate_of: str = ""  # the same content under another name: it must not stay indexed twice
 
 
 @dataclass
@@ -79,12 +80,23 @@ def load_corpus(settings: Settings, files: Sequence[Path]) -> tuple[list[Documen
     manifest = read_manifest(settings.corpus_dir)
     documents: list[Document] = []
     skipped: list[SkippedFile] = []
+    by_content: dict[str, str] = {}
     for path in files:
         source = source_name(settings, path)
         try:
-            documents.append(load_document(path, source, manifest.get(source, DocumentInfo())))
+            doc = load_document(
+                path, source, manifest.get(source, DocumentInfo()),
+                max_file_mb=settings.max_file_mb, max_pages=settings.max_pages,
+            )
         except IngestError as exc:
             skipped.append(SkippedFile(source, str(exc)))
+            continue
+        first = by_content.setdefault(doc.sha256, source)
+        if first != source:  # the same file under two names: cited twice, answered twice
+            reason = f"zelfde inhoud als {first}; niet dubbel geïndexeerd."
+            skipped.append(SkippedFile(source, reason, duplicate_of=first))
+            continue
+        documents.append(doc)
     return documents, skipped
 
 
@@ -112,13 +124,30 @@ def ingest(
     *,
     rebuild: bool = False,
     progress: Progress | None = None,
+    on_wait: Callable[[str], None] | None = None,
 ) -> IngestReport:
     """Bring the index in line with the files.
 
     Unchanged chunks keep their stored vectors (nothing is embedded again); chunks of changed or
     deleted files disappear; files that cannot be read are reported and keep what they had in the
     index. Without `paths` the whole corpus folder is synchronised; with `paths` only those files.
+
+    One ingest at a time: from reading the files to moving the index pointer this holds the index's
+    writer lock, waiting up to `settings.ingest_wait` seconds for another ingest (`on_wait` hears why).
     """
+    with index.writing(settings.ingest_wait, on_wait=on_wait):
+        return _sync(settings, embedder, index, paths, rebuild=rebuild, progress=progress)
+
+
+def _sync(
+    settings: Settings,
+    embedder: Embedder,
+    index: ChromaIndex,
+    paths: Sequence[Path] | None,
+    *,
+    rebuild: bool,
+    progress: Progress | None,
+) -> IngestReport:
     started = time.perf_counter()
     files = discover(settings, paths)
     documents, skipped = load_corpus(settings, files)
@@ -135,7 +164,7 @@ def ingest(
     reuse = state is not None and not rebuild
     loaded_sources = {d.source for d in documents}
     in_scope = loaded_sources if paths else None  # None: every source not on disk any more is removed
-    skipped_sources = {s.path for s in skipped}
+    unreadable = {s.path for s in skipped if not s.duplicate_of}  # keep what they had in the index
 
     kept: dict[str, tuple[IndexEntry, np.ndarray]] = {}
     removed_chunks: set[str] = set()
@@ -143,7 +172,7 @@ def ingest(
     if reuse:
         for entry, vector in index.entries(state, include_embeddings=True):
             source = entry.chunk.source
-            retain = source in skipped_sources or (in_scope is not None and source not in in_scope)
+            retain = source in unreadable or (in_scope is not None and source not in in_scope)
             if entry.id in wanted_ids or retain:
                 kept[entry.id] = (entry, vector)
             elif entry.role == ROLE_CHUNK:
@@ -155,6 +184,7 @@ def ingest(
     report.embedded = len({text for _, text in to_embed})
 
     if reuse and not to_embed and not removed_chunks:
+        index.tidy()  # what a crashed ingest left behind goes now, not at the next change
         report.seconds = time.perf_counter() - started
         return report
     if rebuild and state is not None and state.embedder != embedder.name:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Protocol
 
 from retrieval.compose import refusal
@@ -57,12 +57,17 @@ class Assistant:
         custom = getattr(self.generator, "read_question", None)  # the LLM answerer rewrites itself
         if custom is not None:
             return custom(cleaned, history)
-        return read_question(cleaned, _turns(history), self.searcher.snapshot().vocabulary)
+        return read_question(cleaned, usable_history(history, self.settings.max_question_chars),
+                             self.searcher.snapshot().vocabulary)
 
     def stream(
         self, question: str, history: Sequence[dict] = (), filter: SearchFilter | None = None
     ) -> Iterator[str | Answer]:
-        """Yield the answer text as it is produced, then the complete Answer."""
+        """Yield the answer text as it is produced, then the complete Answer, all from one index generation."""
+        with self.searcher.pinned():
+            yield from self._stream(question, usable_history(history, self.settings.max_question_chars), filter)
+
+    def _stream(self, question: str, history: list[dict], filter: SearchFilter | None) -> Iterator[str | Answer]:
         started = time.perf_counter()
         cleaned = " ".join((question or "").split())
         if not cleaned or not any(ch.isalnum() for ch in cleaned):
@@ -100,13 +105,22 @@ class Assistant:
         yield answer
 
 
-def _turns(history: Sequence) -> list[dict]:
-    """History turns as dicts with a role and text content; anything else is ignored."""
-    turns = []
-    for turn in history or ():
-        if isinstance(turn, dict) and isinstance(turn.get("role"), str) and isinstance(turn.get("content"), str):
-            turns.append(turn)
-    return turns
+def usable_history(history: object, limit: int) -> list[dict]:
+    """The turns a follow-up may lean on: user or assistant turns with text, each cut to `limit` characters.
+
+    History comes from clients (the app's session, `--questions` files); a malformed turn is left out,
+    never an error, and a huge one cannot make the rewritten question huge.
+    """
+    try:
+        turns = list(history) if history is not None else []
+    except TypeError:
+        return []
+    return [
+        {"role": t["role"], "content": t["content"][:limit]}
+        for t in turns
+        if isinstance(t, Mapping) and t.get("role") in ("user", "assistant")
+        and isinstance(t.get("content"), str) and t["content"].strip()
+    ]
 
 
 def make_generator(settings: Settings, searcher: Searcher) -> AnswerGenerator:

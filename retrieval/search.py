@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,6 +86,8 @@ class Searcher:
         self._snapshot: IndexSnapshot | None = None
         self._query_cache: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
+        self._loading = threading.Lock()  # one thread loads a new generation; the others keep answering
+        self._pinned = threading.local()
 
     @property
     def embedder(self) -> Embedder:
@@ -95,6 +98,7 @@ class Searcher:
 
     def query_vector(self, question: str) -> np.ndarray:
         """The query embedding, cached: search and answer composition share it."""
+        question = self._bounded(question)
         with self._lock:
             vector = self._query_cache.get(question)
         if vector is None:
@@ -108,18 +112,47 @@ class Searcher:
     def snapshot(self) -> IndexSnapshot:
         """The live generation's chunks, lexical index and stored small vectors.
 
-        Take it once per question: each call asks the index which generation is live.
+        Take it once per question (or use `pinned`): each call asks the index which generation is live.
+        While one thread loads a new generation, the others answer from the one they had.
         """
+        pinned = getattr(self._pinned, "snapshot", None)
+        if pinned is not None:
+            return pinned
         state = self._index.require(self._embedder.name)
         with self._lock:
-            if self._snapshot is None or self._snapshot.state.collection != state.collection:
-                self._snapshot = IndexSnapshot(state, list(self._index.entries(state, include_embeddings=True)))
-            return self._snapshot
+            current = self._snapshot
+        if current is not None and current.state.collection == state.collection:
+            return current
+        if not self._loading.acquire(blocking=current is None):
+            return current
+        try:
+            with self._lock:
+                current = self._snapshot
+            if current is not None and current.state.updated >= state.updated:
+                return current  # loaded by another thread meanwhile
+            snapshot = IndexSnapshot(state, list(self._index.entries(state, include_embeddings=True)))
+            with self._lock:
+                self._snapshot = snapshot
+            return snapshot
+        finally:
+            self._loading.release()
+
+    @contextmanager
+    def pinned(self) -> Iterator[IndexSnapshot]:
+        """Within this block every `snapshot()` on this thread is the same generation: one answer never
+        mixes the passages of two index generations, even when an ingest finishes halfway."""
+        outer = getattr(self._pinned, "snapshot", None)
+        self._pinned.snapshot = outer or self.snapshot()
+        try:
+            yield self._pinned.snapshot
+        finally:
+            self._pinned.snapshot = outer
 
     def search(self, question: str, k: int | None = None, filter: SearchFilter | None = None) -> list[Hit]:
         """The k best chunks for a question, fused from dense and lexical rankings."""
         k = k or self._settings.top_k
         filter = filter or SearchFilter()
+        question = self._bounded(question)
         snap = self.snapshot()
         n = max(self._settings.candidates, k)
 
@@ -159,6 +192,11 @@ class Searcher:
             )
             for rank, cid in enumerate(order, start=1)
         ]
+
+    def _bounded(self, text: str) -> str:
+        """At most twice the longest question the assistant passes on (a follow-up carries its topic). The
+        embedder averages 512-token windows over any length: a pasted 100,000-character text took minutes."""
+        return text[: 2 * self._settings.max_question_chars]
 
     def _nearest(self, snap: IndexSnapshot, vector: np.ndarray, role: str, n: int, where: dict | None) -> dict[str, float]:
         """{chunk id: best cosine similarity} over the n nearest entries of one role."""

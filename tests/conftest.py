@@ -18,6 +18,22 @@ CORPUS = REPO_ROOT / "corpus"
 SEEDS_PDF = REPO_ROOT.parent / "shared" / "seeds-pdf"
 
 
+FIGURES: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Speed and robustness figures the tests measured: reported, never asserted (shared machines are noisy)."""
+    if FIGURES:
+        terminalreporter.section("Vraagpunt: gemeten")
+        for line in FIGURES:
+            terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="session")
+def figures() -> list[str]:
+    return FIGURES
+
+
 def pytest_collection_modifyitems(items):
     """Browser tests last, in file order: they share one server and one browser session."""
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
@@ -74,8 +90,8 @@ def corpus_settings(tmp_path_factory, embedder):
     # A developer may point VRAAGPUNT_TEST_INDEX at a data folder with an index of this corpus: its
     # copy is brought up to date by the same idempotent ingest (seconds instead of minutes). CI never does.
     seed = os.environ.get("VRAAGPUNT_TEST_INDEX")
-    if seed and (Path(seed) / "chroma").is_dir():
-        shutil.copytree(Path(seed) / "chroma", settings.data_dir / "chroma")
+    if seed and (Path(seed) / "index").is_dir():
+        shutil.copytree(Path(seed) / "index", settings.data_dir / "index")
     report = ingest(settings, embedder, open_index(settings))
     assert report.chunks > 100 and not report.skipped
     return settings
@@ -99,3 +115,28 @@ def small_corpus(tmp_path):
     for name in ("extra-middelen-zorg-op-school.pdf", "begeleidingsprojecten-brede-basiszorg.html", "manifest.toml"):
         shutil.copy(CORPUS / name, folder / name)
     return folder
+
+
+def live_chunks(settings: Settings) -> dict[str, str]:
+    """{chunk id: source} of the generation that is live now, as a fresh process sees it."""
+    from vraagpunt.index import ROLE_CHUNK, open_index
+
+    index = open_index(settings)
+    return {e.id: e.chunk.source for e, _ in index.entries(index.state()) if e.role == ROLE_CHUNK}
+
+
+def build_school_index(tmp: Path, embedder) -> Settings:
+    """The small generated corpus (tests/school.py), ingested into its own index under `tmp`."""
+    from ingest.pipeline import ingest
+    from tests.school import write_corpus
+    from vraagpunt.index import open_index
+
+    settings = make_settings(tmp, corpus=write_corpus(tmp / "corpus"))
+    ingest(settings, embedder, open_index(settings))
+    return settings
+
+
+@pytest.fixture
+def school_settings(tmp_path, embedder) -> Settings:
+    """A fresh small index that a test may change (load, fault and concurrency tests)."""
+    return build_school_index(tmp_path, embedder)

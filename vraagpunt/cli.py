@@ -93,7 +93,13 @@ def cmd_ingest(args, settings: Settings) -> int:
             bar = tqdm(total=total, desc="Embedden", unit="stuk", file=sys.stderr)
         bar.update(done - bar.n)
 
-    report = ingest(settings, make_embedder(settings), open_index(settings), args.paths or None, rebuild=args.rebuild, progress=progress)
+    def waiting(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    report = ingest(
+        settings, make_embedder(settings), open_index(settings), args.paths or None,
+        rebuild=args.rebuild, progress=progress, on_wait=waiting,
+    )
     if bar is not None:
         bar.close()
     print(

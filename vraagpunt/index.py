@@ -1,20 +1,50 @@
-"""The vector index: a Chroma collection per index generation, swapped atomically by a pointer.
+"""The vector index: one Chroma collection per index generation, and a pointer to the live one.
 
-Ingest writes a complete new generation next to the live one and then flips the pointer, so an
-interrupted or failed ingest leaves the previous index usable. Embedded (PersistentClient) and
-server (`chroma run` + HttpClient) modes share this code.
+Ingest writes a complete new generation next to the live one and then moves the pointer, so an
+interrupted or failed ingest leaves the previous index usable and every answer reads one complete
+generation. Embedded (PersistentClient) and server (`chroma run` + HttpClient) modes share this code.
+
+Several processes (the app, a CLI ingest, a CLI search) use one index. The rules:
+
+- **One writer.** An ingest holds an exclusive lock (`data_dir/ingest.lock`) from reading the files to
+  moving the pointer; a second ingest, from the CLI or the app, waits for it.
+- **Embedded mode.** Chroma's PersistentClient is not process-safe, and it writes to its folder even
+  when a process only opens it to read. So each generation is a folder of its own, written by one
+  process and never written again once published; the pointer is a small file replaced atomically.
+  A process opens a published folder while holding the folder's "opening" lock, and keeps a shared
+  lease on it while it uses it. The writer deletes an old generation only when nobody holds its lease.
+- **Server mode.** The `chroma run` server owns its files; generations are collections in it and the
+  pointer is a collection's metadata. The previous generation is kept one ingest longer, so a question
+  that started on it still finishes.
 """
 
 from __future__ import annotations
 
+import collections
+import fcntl
+import json
+import os
+import shutil
+import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+import weakref
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 
-from vraagpunt.errors import BackendUnavailableError, IndexMissingError, ModelMismatchError
+from vraagpunt.errors import (
+    BackendUnavailableError,
+    IndexBusyError,
+    IndexMissingError,
+    ModelMismatchError,
+    StorageError,
+    VraagpuntError,
+    storage_error,
+)
 from vraagpunt.settings import Settings
 from vraagpunt.types import Chunk
 
@@ -24,6 +54,11 @@ ROLE_SENTENCE = "sentence"  # one sentence of a chunk, pointing at its chunk (sm
 _BATCH = 500
 _CHUNK_INT_FIELDS = ("page_start", "page_end", "char_start", "char_end", "ordinal")
 _CHUNK_STR_FIELDS = ("source", "title", "kind", "section", "question", "url")
+POINTER_FILE = "CURRENT"
+PUBLISHED = "PUBLISHED"  # written last into a generation folder: complete, never written again
+_LEASE = "lease"
+_OPENING = "opening"
+MISSING = "Er is nog geen index. Voer eerst `vraagpunt ingest` uit."
 
 
 @dataclass(frozen=True)
@@ -38,65 +73,295 @@ class IndexEntry:
 
 @dataclass(frozen=True)
 class IndexState:
+    """A generation. One obtained from `require` holds it open for as long as the state is referenced."""
+
     collection: str
     embedder: str
     updated: float
+    handle: object = field(default=None, compare=False, repr=False)
 
 
-def make_client(settings: Settings):
-    """A Chroma client for the configured mode, with telemetry off."""
-    import chromadb
+def _chroma_settings():
     from chromadb.config import Settings as ChromaSettings
 
-    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-    if settings.chroma_mode == "http":
+    return ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+
+
+class _Gone(Exception):
+    """The generation was deleted between reading the pointer and opening it."""
+
+
+class _Handle:
+    """An open collection. Server mode: the server keeps it alive, nothing to release."""
+
+    def __init__(self, collection) -> None:
+        self.collection = collection
+
+
+# -- embedded mode: one folder per generation ------------------------------------------------------
+class _Generation(_Handle):
+    """A published generation folder opened in this process: a Chroma client and a shared lease."""
+
+    def __init__(self, folder: Path, name: str) -> None:
         try:
-            return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
-        except Exception as exc:  # chromadb raises plain exceptions for connection failures
-            raise BackendUnavailableError(
-                f"Chroma-server op {settings.chroma_host}:{settings.chroma_port} is niet bereikbaar ({exc}). "
-                "Start hem met `chroma run --path DIR --port PORT` of zet VRAAGPUNT_CHROMA_MODE=embedded."
+            lease = os.open(folder / _LEASE, os.O_RDONLY)
+        except FileNotFoundError as exc:
+            raise _Gone(name) from exc
+        try:
+            fcntl.flock(lease, fcntl.LOCK_SH)  # waits while a writer deletes this folder
+            if not (folder / PUBLISHED).is_file():
+                raise _Gone(name)
+            import chromadb
+
+            with _file_lock(folder / _OPENING, fcntl.LOCK_EX):  # Chroma writes to its folder when it opens it
+                self.client = chromadb.PersistentClient(path=str(folder), settings=_chroma_settings())
+                try:
+                    collection = self.client.get_collection(name)
+                except BaseException:
+                    self.client.close()
+                    raise
+        except BaseException:
+            os.close(lease)
+            raise
+        super().__init__(collection)
+        self.lease = lease
+
+
+def _release(client, lease: int) -> None:
+    client.close()
+    os.close(lease)
+
+
+class _OpenFolders:
+    """The generation folders this process has open, shared by every index object in it.
+
+    A folder stays open while some IndexState (a searcher's snapshot, a question in flight) refers to
+    it; then it is closed, and its lease released, at the next open.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open: weakref.WeakValueDictionary[str, _Generation] = weakref.WeakValueDictionary()
+        # Finalizers run at unpredictable moments (in any thread, even inside this lock), so they only
+        # queue the closing; it happens under the lock at the next open.
+        self._retired: collections.deque = collections.deque()
+
+    def get(self, folder: Path, name: str) -> _Generation:
+        with self._lock:
+            while self._retired:
+                _release(*self._retired.popleft())
+            generation = self._open.get(str(folder))
+            if generation is None:
+                generation = _Generation(folder, name)
+                self._open[str(folder)] = generation
+                weakref.finalize(generation, self._retired.append, (generation.client, generation.lease))
+            return generation
+
+
+_OPEN_FOLDERS = _OpenFolders()
+
+
+class _FolderStore:
+    """Embedded mode: generations are PersistentClient folders under data_dir/index, the pointer a file."""
+
+    def __init__(self, root: Path, legacy: Path) -> None:
+        self.root = root
+        self._legacy = legacy
+        self._writing: dict[str, object] = {}
+
+    def live(self) -> IndexState | None:
+        pointer = self.root / POINTER_FILE
+        try:
+            data = json.loads(pointer.read_text(encoding="utf-8"))
+            return IndexState(str(data["generation"]), str(data["embedder"]), float(data["updated"]))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise IndexMissingError(
+                f"De indexwijzer {pointer} is onleesbaar ({exc}). Voer `vraagpunt ingest` uit om hem te herstellen."
             ) from exc
-    path = settings.data_dir / "chroma"
-    path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+
+    def missing_message(self, seen: bool) -> str:
+        if seen or not self.root.parent.is_dir():
+            return (f"De index in {self.root} bestaat niet (meer): de datamap is verwijderd of leeggemaakt. Voer "
+                    "`vraagpunt ingest` uit; daarna antwoordt Vraagpunt weer, zonder herstart.")
+        if (self._legacy / "chroma.sqlite3").is_file():
+            return (f"De index in {self._legacy} heeft een ouder formaat. Voer `vraagpunt ingest` uit om hem "
+                    "opnieuw op te bouwen.")
+        return MISSING
+
+    def handle(self, state: IndexState) -> _Handle:
+        return _OPEN_FOLDERS.get(self.root / state.collection, state.collection)
+
+    def begin(self, name: str):
+        import chromadb
+
+        folder = self.root / name
+        folder.mkdir(parents=True)
+        client = chromadb.PersistentClient(path=str(folder), settings=_chroma_settings())
+        self._writing[name] = client
+        return client.create_collection(name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
+
+    def publish(self, state: IndexState, written: int) -> None:
+        """Close the writer's client, check what reached the disk, mark the folder complete, move the pointer."""
+        import chromadb
+
+        self._writing.pop(state.collection).close()
+        folder = self.root / state.collection
+        with chromadb.PersistentClient(path=str(folder), settings=_chroma_settings()) as client:
+            stored = client.get_collection(state.collection).count()
+        if stored != written:
+            raise RuntimeError(f"generation {state.collection} holds {stored} of {written} entries")
+        for name in (_LEASE, _OPENING):
+            (folder / name).touch()
+        for path in folder.rglob("*"):  # on disk before anything points at it
+            if path.is_file():
+                _fsync(path)
+        _write_atomically(folder / PUBLISHED, f"{state.collection}\n")
+        pointer = {"generation": state.collection, "embedder": state.embedder, "updated": state.updated}
+        _write_atomically(self.root / POINTER_FILE, json.dumps(pointer))
+
+    def discard(self, name: str) -> None:
+        client = self._writing.pop(name, None)
+        if client is not None:
+            client.close()
+        shutil.rmtree(self.root / name, ignore_errors=True)
+
+    def retire(self, live: IndexState | None, previous: IndexState | None) -> None:
+        """Delete every generation folder but the live one that no process has open (leftovers of a
+        crash included); a folder still in use is deleted by a later ingest."""
+        shutil.rmtree(self._legacy, ignore_errors=True)  # the single-folder index of earlier versions
+        if not self.root.is_dir():
+            return
+        for folder in self.root.iterdir():
+            if not folder.is_dir() or (live is not None and folder.name == live.collection):
+                continue
+            if folder.name.startswith(".trash-"):
+                shutil.rmtree(folder, ignore_errors=True)
+                continue
+            try:
+                lease = os.open(folder / _LEASE, os.O_RDONLY)
+            except FileNotFoundError:  # never published: a crashed or abandoned write
+                shutil.rmtree(folder, ignore_errors=True)
+                continue
+            try:
+                fcntl.flock(lease, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(lease)
+                continue
+            try:
+                (folder / PUBLISHED).unlink(missing_ok=True)
+                trash = folder.with_name(f".trash-{folder.name}")
+                folder.rename(trash)
+            finally:
+                os.close(lease)
+            shutil.rmtree(trash, ignore_errors=True)
+
+    def clear(self) -> None:
+        (self.root / POINTER_FILE).unlink(missing_ok=True)
+        self.retire(None, None)
 
 
-class ChromaIndex:
-    """Reads and writes Vraagpunt's index in one Chroma database."""
-
+# -- server mode: generations are collections of one `chroma run` server ---------------------------
+class _ServerStore:
     def __init__(self, client, name: str) -> None:
         self._client = client
         self._name = name
         self._pointer_name = f"{name}-pointer"
 
-    # -- reading ---------------------------------------------------------------------------------
-    def state(self) -> IndexState | None:
-        """Which generation is live, or None when nothing was ever indexed."""
+    def live(self) -> IndexState | None:
         try:
             pointer = self._client.get_collection(self._pointer_name)
-        except Exception:  # NotFoundError differs between local and http clients
+        except Exception:  # NotFoundError differs between versions
             return None
         meta = pointer.metadata or {}
         if not meta.get("active"):
             return None
         return IndexState(str(meta["active"]), str(meta.get("embedder", "")), float(meta.get("updated", 0)))
 
+    def missing_message(self, seen: bool) -> str:
+        return MISSING
+
+    def handle(self, state: IndexState) -> _Handle:
+        try:
+            return _Handle(self._client.get_collection(state.collection))
+        except Exception as exc:
+            raise _Gone(state.collection) from exc
+
+    def begin(self, name: str):
+        return self._client.create_collection(name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
+
+    def publish(self, state: IndexState, written: int) -> None:
+        stored = self._client.get_collection(state.collection).count()
+        if stored != written:
+            raise RuntimeError(f"generation {state.collection} holds {stored} of {written} entries")
+        meta = {"active": state.collection, "embedder": state.embedder, "updated": state.updated}
+        pointer = self._client.get_or_create_collection(self._pointer_name, embedding_function=None, metadata=meta)
+        pointer.modify(metadata=meta)
+
+    def discard(self, name: str) -> None:
+        self._drop(name)
+
+    def retire(self, live: IndexState | None, previous: IndexState | None) -> None:
+        """Drop every generation but the live and the previous one (a question may still be reading it)."""
+        keep = {s.collection for s in (live, previous) if s is not None}
+        for name in self._generations():
+            if name not in keep:
+                self._drop(name)
+
+    def clear(self) -> None:
+        self._drop(self._pointer_name)
+        for name in self._generations():
+            self._drop(name)
+
+    def _generations(self) -> list[str]:
+        names = [str(getattr(c, "name", c)) for c in self._client.list_collections()]
+        return [n for n in names if n.startswith(self._name + "-") and n != self._pointer_name]
+
+    def _drop(self, name: str) -> None:
+        try:
+            self._client.delete_collection(name)
+        except Exception:  # already gone
+            pass
+
+
+class ChromaIndex:
+    """Reads and writes Vraagpunt's index (see the module docstring for how processes share it)."""
+
+    def __init__(self, store, name: str, lock_path: Path) -> None:
+        self._store = store
+        self._name = name
+        self._lock_path = lock_path
+        self._seen = False  # this object found a live generation before: a missing one has vanished
+
+    # -- reading ---------------------------------------------------------------------------------
+    def state(self) -> IndexState | None:
+        """Which generation is live, or None when nothing was ever indexed."""
+        return self._store.live()
+
     def require(self, embedder_name: str) -> IndexState:
-        """The live generation, checked against the embedder the caller will query it with."""
-        state = self.state()
-        if state is None:
-            raise IndexMissingError("Er is nog geen index. Voer eerst `vraagpunt ingest` uit.")
-        if state.embedder != embedder_name:
-            raise ModelMismatchError(
-                f"De index is gebouwd met embeddingmodel {state.embedder!r}, maar de instellingen vragen "
-                f"{embedder_name!r}. Bouw de index opnieuw met `vraagpunt ingest --rebuild`."
-            )
-        return state
+        """The live generation, checked against the embedder the caller will query it with, and opened:
+        it stays readable for as long as the returned state is referenced."""
+        for _ in range(5):
+            state = self._store.live()
+            if state is None:
+                raise IndexMissingError(self._store.missing_message(self._seen))
+            self._seen = True
+            if state.embedder != embedder_name:
+                raise ModelMismatchError(
+                    f"De index is gebouwd met embeddingmodel {state.embedder!r}, maar de instellingen vragen "
+                    f"{embedder_name!r}. Bouw de index opnieuw met `vraagpunt ingest --rebuild`."
+                )
+            try:
+                return replace(state, handle=self._open(state))
+            except _Gone:  # an ingest moved the pointer and deleted this generation just now: read it again
+                continue
+        raise IndexMissingError("De index veranderde te snel om te lezen. Probeer het zo opnieuw.")
 
     def entries(self, state: IndexState, include_embeddings: bool = False) -> Iterator[tuple[IndexEntry, np.ndarray | None]]:
         """Every stored entry of a generation, in batches."""
-        collection = self._client.get_collection(state.collection)
+        handle = self._opened(state)  # held until the last batch is read
+        collection = handle.collection
         include = ["documents", "metadatas"] + (["embeddings"] if include_embeddings else [])
         total = collection.count()
         for offset in range(0, total, _BATCH):
@@ -109,7 +374,7 @@ class ChromaIndex:
 
     def nearest(self, state: IndexState, vector: np.ndarray, n: int, where: dict | None = None) -> list[tuple[str, str, float]]:
         """(entry id, chunk id, cosine similarity) of the n nearest entries."""
-        collection = self._client.get_collection(state.collection)
+        collection = self._opened(state).collection
         count = collection.count()
         if count == 0:
             return []
@@ -121,7 +386,58 @@ class ChromaIndex:
             out.append((entry_id, str(meta.get("chunk_id", entry_id)), 1.0 - float(distance)))
         return out
 
+    def _open(self, state: IndexState) -> _Handle:
+        try:
+            return self._store.handle(state)
+        except (_Gone, VraagpuntError):
+            raise
+        except Exception as exc:
+            raise storage_error(exc, self._lock_path.parent, "de index") or exc
+
+    def _opened(self, state: IndexState) -> _Handle:
+        if state.handle is not None:
+            return state.handle
+        try:
+            return self._open(state)
+        except _Gone as exc:
+            raise IndexMissingError(f"Indexgeneratie {state.collection} bestaat niet meer. {MISSING}") from exc
+
     # -- writing ---------------------------------------------------------------------------------
+    @contextmanager
+    def writing(self, wait: float | None = None, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+        """Hold the one writer's lock; waits up to `wait` seconds (None: as long as it takes) for another
+        ingest, telling `on_wait` (once) who holds it."""
+        try:
+            self._lock_path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise storage_error(exc, self._lock_path.parent, "de index") or exc
+        try:
+            deadline = None if wait is None else time.monotonic() + wait
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "een ander proces"
+                    if deadline is not None and time.monotonic() >= deadline:
+                        raise IndexBusyError(
+                            f"Er loopt al een indexering ({holder}). Wacht tot die klaar is en probeer het dan opnieuw."
+                        ) from None
+                    if on_wait is not None:
+                        on_wait(f"Er loopt al een indexering ({holder}); deze wacht tot die klaar is.")
+                        on_wait = None
+                    time.sleep(0.1)
+            note = f"proces {os.getpid()}, gestart om {time.strftime('%H:%M:%S')}".encode()
+            try:  # who holds the lock, for the message of whoever waits; a full disk must not stop the ingest here
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, note, 0)
+            except OSError:
+                pass
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock; so does the death of the process
+
     def write_generation(
         self,
         embedder_name: str,
@@ -130,12 +446,13 @@ class ChromaIndex:
     ) -> IndexState:
         """Write a complete new generation from (entries, vectors) batches, then make it live.
 
-        On any error, including KeyboardInterrupt, the new generation is dropped and the old one stays live.
+        Call inside `writing()`. On any error, including KeyboardInterrupt, the new generation is dropped
+        and the old one stays live.
         """
         old = self.state()
         name = f"{self._name}-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:6]}"
-        collection = self._client.create_collection(name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
         try:
+            collection = self._store.begin(name)
             written = 0
             for batch, batch_vectors in vectors:
                 collection.add(
@@ -148,35 +465,76 @@ class ChromaIndex:
             if written != len(entries):
                 raise RuntimeError(f"wrote {written} of {len(entries)} entries")
             state = IndexState(name, embedder_name, time.time())
-            self._set_pointer(state)
-        except BaseException:
-            self._drop(name)
+            self._store.publish(state, written)
+        except BaseException as exc:
+            self._store.discard(name)
+            if isinstance(exc, Exception) and not isinstance(exc, VraagpuntError):
+                problem = storage_error(exc, self._lock_path.parent, "de nieuwe index")
+                if problem is not None:
+                    raise StorageError(f"{problem} De vorige index blijft bruikbaar.") from exc
             raise
-        if old is not None:
-            self._drop(old.collection)
+        self._store.retire(state, old)
         return state
 
-    def _set_pointer(self, state: IndexState) -> None:
-        meta = {"active": state.collection, "embedder": state.embedder, "updated": state.updated}
-        pointer = self._client.get_or_create_collection(self._pointer_name, embedding_function=None, metadata=meta)
-        pointer.modify(metadata=meta)
-
-    def _drop(self, name: str) -> None:
-        try:
-            self._client.delete_collection(name)
-        except Exception:  # already gone
-            pass
+    def tidy(self) -> None:
+        """Delete what a crashed ingest left behind (embedded mode). Call inside `writing()`."""
+        if isinstance(self._store, _FolderStore):
+            self._store.retire(self.state(), None)
 
     def clear(self) -> None:
         """Remove every generation and the pointer (used by --rebuild after a model change)."""
-        for collection in self._client.list_collections():
-            cname = getattr(collection, "name", collection)
-            if cname == self._pointer_name or str(cname).startswith(self._name + "-"):
-                self._drop(cname)
+        self._store.clear()
 
 
 def open_index(settings: Settings) -> ChromaIndex:
-    return ChromaIndex(make_client(settings), settings.collection)
+    """The index the settings point at: folders under data_dir/index, or a `chroma run` server."""
+    lock = settings.data_dir / "ingest.lock"
+    if settings.chroma_mode == "http":
+        import chromadb
+
+        try:
+            client = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=_chroma_settings())
+        except Exception as exc:  # chromadb raises plain exceptions for connection failures
+            raise BackendUnavailableError(
+                f"Chroma-server op {settings.chroma_host}:{settings.chroma_port} is niet bereikbaar ({exc}). "
+                "Start hem met `chroma run --path DIR --port PORT` of zet VRAAGPUNT_CHROMA_MODE=embedded."
+            ) from exc
+        return ChromaIndex(_ServerStore(client, settings.collection), settings.collection, lock)
+    store = _FolderStore(settings.data_dir / "index", legacy=settings.data_dir / "chroma")
+    return ChromaIndex(store, settings.collection, lock)
+
+
+@contextmanager
+def _file_lock(path: Path, operation: int) -> Iterator[None]:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, operation)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Readers see the old file or the new one, never half of one, even after a crash."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
 
 
 def _record_metadata(entry: IndexEntry) -> dict:

@@ -51,8 +51,15 @@ class Settings:
     llm_api_key: str = "not-needed"
     llm_timeout: float = 60.0
     max_question_chars: int = 1000
+    # Ingest: how long an ingest waits for another one that holds the writer's lock (seconds).
+    ingest_wait: float = 600.0
+    # Files: larger files are refused before they are read; longer PDFs before their text is.
+    max_file_mb: float = 50.0
+    max_pages: int = 1000
     # App.
     admin_password: str = ""
+    admin_login_delay: float = 1.0  # seconds to wait after a wrong password; doubles with each one (max 300)
+    admin_session_minutes: float = 30.0  # an admin session ends after this long without activity
     feedback_db: Path = REPO_ROOT / ".vraagpunt" / "feedback.sqlite3"
 
     @classmethod

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import time
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -267,6 +268,7 @@ def small_settings(tmp_path, embedder):
 
 def test_documents_page_adds_and_removes_documents_with_the_password(monkeypatch, small_settings, feedback_db):
     point_app_at(monkeypatch, small_settings, feedback_db, password="geheim")
+    monkeypatch.setenv("VRAAGPUNT_ADMIN_LOGIN_DELAY", "0.2")
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.switch_page("app_pages/documents.py").run()
     assert len(at.dataframe[0].value) == 1
@@ -276,6 +278,7 @@ def test_documents_page_adds_and_removes_documents_with_the_password(monkeypatch
     assert at.error and "Onjuist wachtwoord" in at.error[0].value
     assert not at.get("file_uploader")
 
+    time.sleep(0.25)  # a wrong password costs a wait before the next try
     at.text_input[0].input("geheim")
     login(at)
     note = "# Schoolfruit\n\nElke leerling van de proefscholen krijgt op woensdag gratis een stuk schoolfruit.\n"
