@@ -76,6 +76,27 @@ def test_changed_and_removed_files(tmp_path, small_corpus, counting):
     assert _sources(settings, counting) == {"begeleidingsprojecten-brede-basiszorg.html"}
 
 
+def test_a_passage_that_only_moved_keeps_its_vector(tmp_path, counting):
+    # A paragraph added at the top of a Markdown file moves every passage below it: their ids change
+    # (the position is part of the id), their texts do not, so only the new paragraph is embedded.
+    from tests.school import write_corpus
+
+    corpus = write_corpus(tmp_path / "corpus", names=("zwemles.md", "bibliotheek.md"))
+    settings = make_settings(tmp_path, corpus=corpus)
+    first = ingest(settings, counting, open_index(settings))
+    assert first.stages["embed"] > 0 and first.pages == 2 and first.vectors > first.chunks
+    library = corpus / "bibliotheek.md"
+    added = "Nieuw dit jaar: de schoolbibliotheek heeft een leeshoek met strips en tijdschriften."
+    library.write_text(library.read_text(encoding="utf-8").replace("\n\n", f"\n\n{added}\n\n", 1), encoding="utf-8")
+    before = counting.passages
+    moved = ingest(settings, counting, open_index(settings))
+
+    assert moved.new >= 1 and moved.removed >= 1  # the passage holding the new paragraph has a new id
+    assert 1 <= moved.embedded == counting.passages - before <= 3  # its vectors: the passage, the new sentence
+    hits = Searcher(settings, open_index(settings), counting).search("leeshoek met strips", k=1)
+    assert added in hits[0].chunk.text
+
+
 def test_bad_files_are_skipped_with_a_reason_and_keep_nothing_broken(tmp_path, small_corpus, counting):
     (small_corpus / "kapot.pdf").write_bytes(b"%PDF-1.4 dit is geen pdf")
     (small_corpus / "leeg.md").write_text("   \n", encoding="utf-8")
