@@ -69,6 +69,11 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("chat", help="vragen stellen in de terminal")
     p.set_defaults(handler=cmd_chat)
+
+    p = sub.add_parser("serve-api", help="de JSON-API starten (POST /ask, GET /health, GET /documents)")
+    p.add_argument("--host", default=None, help="standaard VRAAGPUNT_API_HOST (127.0.0.1)")
+    p.add_argument("--port", type=int, default=None, help="standaard VRAAGPUNT_API_PORT (8080)")
+    p.set_defaults(handler=cmd_serve_api)
     return parser
 
 
@@ -201,6 +206,17 @@ def cmd_chat(args, settings: Settings) -> int:
         answer = assistant.ask(question, history)
         print(format_answer(answer))
         history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
+    return 0
+
+
+def cmd_serve_api(args, settings: Settings) -> int:
+    from vraagpunt.api import serve
+
+    host = args.host or settings.api_host
+    port = args.port or settings.api_port
+    print(f"Vraagpunt-API op http://{host}:{port} (POST /ask, GET /health, GET /documents); Ctrl-C stopt.",
+          file=sys.stderr, flush=True)
+    serve(settings, host, port)
     return 0
 
 
