@@ -22,6 +22,7 @@ from vraagpunt.types import Chunk, Document
 Progress = Callable[[int, int], None]
 STAGES = ("load", "clean", "chunk", "embed", "write")
 _EMBED_BATCH = 32
+_FRESH_KEPT = 20_000
 
 
 @dataclass(frozen=True)
@@ -222,18 +223,20 @@ def _sync(
         for i in range(0, len(carried), 500):
             part = carried[i : i + 500]
             yield [e for e, _ in part], np.vstack([v for _, v in part])
-        cache = known
+        fresh: dict[str, np.ndarray] = {}  # vectors computed in this run, for texts that recur nearby
         done = 0
         if progress and to_embed:
             progress(0, len(to_embed))
         for i in range(0, len(to_embed), _EMBED_BATCH):
             part = to_embed[i : i + _EMBED_BATCH]
             texts = [t for _, t in part]
-            missing = [t for t in dict.fromkeys(texts) if t not in cache]
+            missing = [t for t in dict.fromkeys(texts) if t not in known and t not in fresh]
             if missing:
                 with stage("embed"):
-                    cache.update(zip(missing, embedder.embed_passages(missing)))
-            yield [e for e, _ in part], np.vstack([cache[t] for t in texts])
+                    fresh.update(zip(missing, embedder.embed_passages(missing)))
+            yield [e for e, _ in part], np.vstack([known[t] if t in known else fresh[t] for t in texts])
+            if len(fresh) > _FRESH_KEPT:  # bounded: a sentence repeats in the overlap of neighbouring passages
+                fresh.clear()
             done += len(part)
             if progress:
                 progress(done, len(to_embed))
