@@ -129,7 +129,7 @@ def _load_test(corpus: Path, data: Path, asked: list[str], plan: BenchPlan) -> d
     url = f"http://127.0.0.1:{port}"
     try:
         _wait(url + "/health", proc)
-        report = run_load(url, asked, clients=plan.clients, seconds=plan.load_seconds)
+        report = run_load(url, asked, clients=plan.clients, seconds=plan.load_seconds, unique=True)
         peak = _peak_of(proc.pid)
     finally:
         proc.terminate()
@@ -402,7 +402,8 @@ def report_markdown(results: dict) -> str:
     if loads:
         lines += ["", "## Belastingstest van de API", "",
                   "`vraagpunt serve-api` (één replica, extractief) op 127.0.0.1; elke client stelt de vragen van de drie "
-                  "evaluatiesets na elkaar, elk vanaf een ander punt.", "",
+                  "evaluatiesets na elkaar, elk vanaf een ander punt, elke vraag genummerd (\"… (17)\") zodat geen "
+                  "antwoord een eerder berekende vraagvector hergebruikt.", "",
                   "| Schaal | Clients | Duur | Antwoorden | Per seconde | p50 | p95 | p99 | 503 (druk) | Fouten | Piekgeheugen |",
                   "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for s, load in loads:

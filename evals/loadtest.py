@@ -46,14 +46,16 @@ def _local_only(url: str) -> None:
 
 
 def run_load(url: str, questions: Sequence[str], clients: int = 20, seconds: float = 30.0,
-             max_requests: int = 20_000) -> LoadReport:
+             max_requests: int = 20_000, unique: bool = False) -> LoadReport:
     """`clients` concurrent clients POST /ask, each cycling through `questions` from its own offset,
-    until `seconds` have passed or `max_requests` were sent."""
+    until `seconds` have passed or `max_requests` were sent. With `unique`, every request numbers its
+    question ("… (17)"), so no answer is helped by a query vector the server cached for an earlier one."""
     _local_only(url)
-    return asyncio.run(_run(url.rstrip("/"), list(questions), clients, seconds, max_requests))
+    return asyncio.run(_run(url.rstrip("/"), list(questions), clients, seconds, max_requests, unique))
 
 
-async def _run(url: str, questions: list[str], clients: int, seconds: float, max_requests: int) -> LoadReport:
+async def _run(url: str, questions: list[str], clients: int, seconds: float, max_requests: int,
+               unique: bool) -> LoadReport:
     import httpx
 
     report = LoadReport(clients=clients, seconds=0.0)
@@ -66,7 +68,7 @@ async def _run(url: str, questions: list[str], clients: int, seconds: float, max
         i = number
         while time.monotonic() < deadline and sent < max_requests:
             sent += 1
-            question = questions[i % len(questions)]
+            question = questions[i % len(questions)] + (f" ({sent})" if unique else "")
             i += 1
             started = time.perf_counter()
             try:

