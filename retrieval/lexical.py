@@ -37,7 +37,11 @@ class DutchAnalyzer:
     def from_texts(cls, texts: Iterable[str]) -> DutchAnalyzer:
         """An analyzer that knows a corpus: words seen twice are compound parts; words seen more than
         SPLIT_MAX_COUNT times are words in their own right and are not split."""
-        counts = Counter(w for text in texts for w in cls.words(text))
+        return cls.from_counts(Counter(w for text in texts for w in cls.words(text)))
+
+    @classmethod
+    def from_counts(cls, counts: Counter[str]) -> DutchAnalyzer:
+        """`from_texts` for word counts gathered elsewhere (the snapshot reads each passage once)."""
         return cls((w for w, n in counts.items() if n >= 2), (w for w, n in counts.items() if n > SPLIT_MAX_COUNT))
 
     @staticmethod
@@ -94,8 +98,13 @@ class DutchAnalyzer:
 
 def char_ngrams(text: str, n: int = 4) -> list[str]:
     """Character n-grams of the longer words: tolerant to typos and to compounds the splitter misses."""
+    return word_ngrams(DutchAnalyzer.words(text), n)
+
+
+def word_ngrams(words: Iterable[str], n: int = 4) -> list[str]:
+    """`char_ngrams` of words already split by `DutchAnalyzer.words`."""
     grams: list[str] = []
-    for word in DutchAnalyzer.words(text):
+    for word in words:
         grams.extend(_word_ngrams(word, n))
     return grams
 
@@ -188,21 +197,31 @@ class CorpusVocabulary:
     MIN_KEYNESS = 1.5  # log10 of (share in the corpus / share in everyday Dutch)
     MIN_IDF = 2.5
 
-    def __init__(self, documents: Iterable[tuple[str, str]]) -> None:
-        """`documents`: (source, text) pairs, one per passage."""
+    def __init__(self, documents: Iterable[tuple[str, str]] = ()) -> None:
+        """`documents`: (source, text) pairs, one per passage (or `add` them one by one)."""
         self._counts: Counter[str] = Counter()
         self._df: Counter[str] = Counter()
         self._sources: dict[str, set[str]] = {}
         self._n = 0
-        for source, text in documents:
-            tokens = set(DutchAnalyzer.words(text))
-            self._counts.update(DutchAnalyzer.words(text))
-            self._df.update(tokens)
-            for token in tokens:
-                self._sources.setdefault(token, set()).add(source)
-            self._n += 1
-        self._total = sum(self._counts.values()) or 1
+        self._words = 0
         self._specific: dict[str, bool] = {}
+        for source, text in documents:
+            self.add(source, DutchAnalyzer.words(text))
+
+    def add(self, source: str, words: list[str]) -> None:
+        """One passage, as `DutchAnalyzer.words` split it."""
+        self._counts.update(words)
+        tokens = set(words)
+        self._df.update(tokens)
+        for token in tokens:
+            self._sources.setdefault(token, set()).add(source)
+        self._n += 1
+        self._words += len(words)
+        self._specific.clear()
+
+    @property
+    def _total(self) -> int:
+        return self._words or 1
 
     def sources(self, word: str) -> frozenset[str]:
         """The documents that use a word."""

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from retrieval.lexical import BM25, CorpusVocabulary, DutchAnalyzer, char_ngrams
+from retrieval.lexical import BM25, CorpusVocabulary, DutchAnalyzer, char_ngrams, word_ngrams
 from vraagpunt.embedding import Embedder
 from vraagpunt.index import ROLE_CHUNK, ROLE_QUESTION, ROLE_SENTENCE, ChromaIndex, IndexEntry, IndexState
 from vraagpunt.settings import Settings
@@ -88,10 +88,21 @@ class IndexSnapshot:
         self._sentence_rows = np.asarray(sentence_rows, dtype=np.int64)
         self.kinds = np.asarray([c.kind for c in chunks], dtype=object)
         self.sources = np.asarray([c.source for c in chunks], dtype=object)
-        self.analyzer = DutchAnalyzer.from_texts(c.context_text() for c in chunks)
+        # Each passage is split into words once for the analyser's vocabulary, the corpus vocabulary and the
+        # 4-grams, and analysed once more for BM25 (which needs the whole vocabulary to split compounds).
+        counts: collections.Counter[str] = collections.Counter()
+        self.vocabulary = CorpusVocabulary()
+
+        def grams() -> Iterator[list[str]]:
+            for chunk in chunks:
+                words = DutchAnalyzer.words(chunk.context_text())
+                counts.update(words)
+                self.vocabulary.add(chunk.source, words)
+                yield word_ngrams(words)
+
+        self.ngrams = BM25(grams())
+        self.analyzer = DutchAnalyzer.from_counts(counts)
         self.bm25 = BM25(self._terms(c) for c in chunks)
-        self.ngrams = BM25(char_ngrams(c.context_text()) for c in chunks)
-        self.vocabulary = CorpusVocabulary((c.source, c.context_text()) for c in chunks)
         self.background = _background(self.matrix, self._sentence_rows)
 
     def sentences(self, chunk_id: str) -> list[tuple[str, np.ndarray]]:
