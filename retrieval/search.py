@@ -47,18 +47,22 @@ class IndexSnapshot:
     once per question.
     """
 
-    def __init__(self, state: IndexState, entries: Iterable[tuple[IndexEntry, np.ndarray]], size: int | None = None) -> None:
+    def __init__(self, state: IndexState, entries: Iterable[tuple[IndexEntry, np.ndarray | None]], size: int | None = None,
+                 matrix: np.ndarray | None = None) -> None:
+        """`entries` with their vectors, or, given `matrix` (a generation's read copy), in its row order."""
         self.state = state
         chunks: list[Chunk] = []
         roles: list[str] = []
         owners: list[str] = []  # the chunk id each row belongs to
         staged: dict[str, list[tuple[int, int, str]]] = {}  # chunk id -> (position, row, sentence)
-        matrix = np.zeros((0, 0), dtype=np.float32)
+        stored = matrix is not None
+        matrix = matrix if stored else np.zeros((0, 0), dtype=np.float32)
         row = 0
         for entry, vector in entries:
-            if row == len(matrix):  # allocated once when the size is told; grown geometrically when it is not
-                matrix = _grown(matrix, max(size or 0, 2 * len(matrix), 1024), len(vector))
-            matrix[row] = vector
+            if not stored:
+                if row == len(matrix):  # allocated once when the size is told; grown geometrically when not
+                    matrix = _grown(matrix, max(size or 0, 2 * len(matrix), 1024), len(vector))
+                matrix[row] = vector
             roles.append(entry.role)
             owners.append(entry.chunk.id)
             if entry.role == ROLE_CHUNK:
@@ -130,7 +134,7 @@ class IndexSnapshot:
         """Cosine similarity of a (normalised) query vector with every stored vector."""
         if not len(self.matrix):
             return np.zeros(0, dtype=np.float32)
-        return self.matrix @ vector.astype(np.float32, copy=False)
+        return np.asarray(self.matrix @ vector.astype(np.float32, copy=False))
 
     def nearest(self, similarities: np.ndarray, role: str, n: int, allowed: np.ndarray | None) -> dict[str, float]:
         """{chunk id: best similarity} over the n most similar vectors of one role, exactly."""
@@ -225,7 +229,9 @@ class Searcher:
                 current = self._snapshot
             if current is not None and current.state.updated >= state.updated:
                 return current  # loaded by another thread meanwhile
-            snapshot = IndexSnapshot(state, self._index.entries(state, include_embeddings=True), self._index.size(state))
+            matrix = self._index.vectors(state)  # a memory map of the generation's read copy, when it has one
+            entries = self._index.entries(state, include_embeddings=matrix is None)
+            snapshot = IndexSnapshot(state, entries, self._index.size(state), matrix)
             with self._lock:
                 self._snapshot = snapshot
             return snapshot

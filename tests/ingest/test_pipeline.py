@@ -156,3 +156,34 @@ def test_model_mismatch_is_refused_and_rebuild_switches_models(tmp_path, small_c
     assert hits and open_index(settings).state().embedder == minilm.name
     vectors = minilm.embed_queries(["een vraag"])
     assert vectors.shape == (1, 384) and np.isclose(np.linalg.norm(vectors[0]), 1.0, atol=1e-4)
+
+
+def test_a_generation_reads_back_from_its_copy_exactly_as_from_chroma(tmp_path, counting):
+    # Embedded mode keeps a plain copy of each generation's records and vectors next to Chroma's files and
+    # starts from it (at 100x reading through Chroma took minutes and 3 GB). Both must give the same index.
+    from tests.school import write_corpus
+    from vraagpunt.index import COPY_DONE
+
+    settings = make_settings(tmp_path, corpus=write_corpus(tmp_path / "corpus"))
+    ingest(settings, counting, open_index(settings))
+    index = open_index(settings)
+    state = index.require(counting.name)
+    folder = settings.data_dir / "index" / state.collection
+    assert index.vectors(state) is not None and (folder / COPY_DONE).is_file()
+    from_copy = [(e, v.copy()) for e, v in index.entries(state, include_embeddings=True)]
+    copied = Searcher(settings, open_index(settings), counting)
+    question = "Hoeveel boeken mag ik lenen?"
+    expected = [(h.chunk, round(h.score, 5)) for h in copied.search(question)]
+
+    (folder / COPY_DONE).unlink()  # as an index written by an earlier version: read through Chroma
+    assert index.vectors(state) is None
+    from_chroma = list(index.entries(state, include_embeddings=True))
+    assert sorted(e.id for e, _ in from_chroma) == sorted(e.id for e, _ in from_copy) and len(from_copy) > 20
+    by_id = {e.id: (e, v) for e, v in from_chroma}
+    for entry, vector in from_copy:
+        assert by_id[entry.id][0] == entry and np.allclose(by_id[entry.id][1], vector)
+    through_chroma = Searcher(settings, open_index(settings), counting)
+    assert [(h.chunk, round(h.score, 5)) for h in through_chroma.search(question)] == expected
+    # Same sentences in the same order (the answerability model reads their median similarity).
+    assert np.allclose(through_chroma.snapshot().background, copied.snapshot().background, atol=1e-6)
+    assert "drie boeken" in expected[0][0].text
