@@ -102,11 +102,11 @@ def read_question(question: str, history: Sequence[dict] = (), vocabulary: Vocab
 
 def _same_subject(question: str, topic: str, vocabulary: Vocabulary) -> bool:
     """Whether the specific words of a question (if any) live in the documents the earlier topic is about."""
-    named = [t for t in _content(words(question)) if vocabulary.is_specific(t)]
+    named = _subjects(words(question), vocabulary)
     if not named:
         return True
     earlier = _content(words(topic))
-    about = [t for t in earlier if vocabulary.is_specific(t)] or earlier
+    about = _subjects(earlier, vocabulary) or earlier
     documents = set().union(*(vocabulary.sources(t) for t in about)) if about else set()
     return any(vocabulary.sources(t) & documents for t in named)
 
@@ -122,12 +122,17 @@ def leans_on_earlier_turn(question: str, vocabulary: Vocabulary | None = None) -
     minister?" refers to nothing and is no fragment: it stands alone, whatever came before.
     """
     tokens = words(question)
-    if not tokens:
+    if not tokens or dutch.TOPIC_CHANGES.search(question):
         return False
-    specific = vocabulary is not None and any(vocabulary.is_specific(t) for t in _content(tokens))
+    specific = vocabulary is not None and bool(_subjects(tokens, vocabulary))
     if _ELLIPSIS.match(question) or unresolved_reference(tokens, vocabulary) or tokens[0] in dutch.CONTINUATIONS:
         return True  # (a continuation about another document's subject is told apart by `_same_subject`)
     return not specific and len(tokens) <= 3
+
+
+def _subjects(tokens: Sequence[str], vocabulary: Vocabulary) -> list[str]:
+    """The words that name a subject: specific to the corpus, and no verb ("vooropgesteld" is not one)."""
+    return [t for t in _content(tokens) if vocabulary.is_specific(t) and not dutch.looks_like_verb(t)]
 
 
 def _content(tokens: Sequence[str]) -> list[str]:
@@ -153,7 +158,7 @@ def unresolved_reference(tokens: Sequence[str], vocabulary: Vocabulary | None = 
         elif token in dutch.DEMONSTRATIVES:
             kind = _demonstrative_use(tokens, i)
         elif token == "dan" and "als" not in tokens[:i] and (i == 0 or tokens[i - 1] not in dutch.COMPARATIVES):
-            kind = "pronoun"  # "wat kan dan wel?": in that case
+            return True  # "wat kan dan wel?", "in welke taal moet het dan?": in that case, i.e. the earlier one
         else:
             continue
         if kind == "pronoun" and not _antecedents(tokens, i):
@@ -166,11 +171,11 @@ def unresolved_reference(tokens: Sequence[str], vocabulary: Vocabulary | None = 
 
 
 def _antecedents(tokens: Sequence[str], i: int) -> list[str]:
-    """Content words before position i that a pronoun there could refer to: not the question's first
-    content word (the verb that opens it: "tot wanneer loopt die?") and not the noun of a question
-    phrase ("voor welke leeftijd is dat?")."""
-    content = [j for j in range(i) if tokens[j] in _content([tokens[j]])]
-    return [tokens[j] for j in content[1:] if tokens[j - 1] not in dutch.QUESTION_DETERMINERS]
+    """Words before position i that a pronoun there could refer to: content words that are no verb
+    ("hoeveel geld krijgen ze daarvoor?" names nothing "daarvoor" could point at) and not the noun of a
+    question phrase ("voor welke leeftijd is dat?")."""
+    return [t for j, t in enumerate(tokens[:i]) if t in _content([t]) and not dutch.looks_like_verb(t)
+            and (j == 0 or tokens[j - 1] not in dutch.QUESTION_DETERMINERS)]
 
 
 def _demonstrative_use(tokens: Sequence[str], i: int) -> str:

@@ -9,6 +9,7 @@ knowledge comes from the corpus itself (which words are rare there) and from kep
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # Snowball's Dutch stop word list, plus question words and modal verbs that carry no topic.
 STOPWORDS = frozenset(
@@ -54,6 +55,9 @@ QUESTION_OPENING_VERBS = ("Komt", "Komen", "Kan", "Kunnen", "Mag", "Mogen", "Moe
 CONTINUATIONS = ("en", "maar", "ook", "of", "dus", "want", "anders")
 # Question words that take a noun: "welke leeftijd", "hoeveel man".
 QUESTION_DETERMINERS = frozenset({"welke", "welk", "hoeveel", "hoevel", "wat", "wiens", "hoe"})
+# Phrases that announce a new subject ("ander vraagje: …", "maar iets anders: …").
+TOPIC_CHANGES = re.compile(r"\b(?:iets anders|ander vraagje|andere vraag|nog een vraag|los daarvan|trouwens)\b"
+                           r"|\book nog\s*:", re.IGNORECASE)
 # Words that point back at something named earlier. Pronominal adverbs ("daarvoor", "ervan") and third
 # person pronouns always do; demonstratives ("die periode", "dat plan") do unless they start a relative
 # clause or a "dat"-clause (see retrieval.query).
@@ -108,3 +112,18 @@ CAPTION = re.compile(rf"^\W*(?:{'|'.join(re.escape(w) for w in CAPTION_WORDS)})(
 # A short line that starts like a caption is no heading, even without its colon ("Figuur 3", "Bijlage 2").
 CAPTION_START = re.compile(rf"^(?:{'|'.join(re.escape(w) for w in CAPTION_WORDS)})\b", re.IGNORECASE)
 ABBREVIATION_END = re.compile(rf"\b(?:{'|'.join(re.escape(a) for a in ABBREVIATIONS)})\.$", re.IGNORECASE)
+
+
+@lru_cache(maxsize=65536)
+def lemma(word: str) -> str:
+    """The dictionary form of a Dutch word (simplemma): "scholen" -> "school", "draait" -> "draaien"."""
+    import simplemma
+
+    return simplemma.lemmatize(word.lower(), lang="nl")
+
+
+def looks_like_verb(word: str) -> bool:
+    """A verb form: its lemma is an infinitive ("krijgen", "voor_stellen"). Nouns ending in -en ("examen")
+    are rare enough among question words to accept the mistake."""
+    base = lemma(word)
+    return base.endswith("en") or "_" in base

@@ -44,36 +44,37 @@ def test_in_corpus_questions_are_answered_with_the_exact_figure(assistant):
         assert expected in answer.text, (expected, answer.text)
 
 
-@pytest.mark.parametrize("question", [q for q, _ in IN_CORPUS])
-def test_every_quote_is_verbatim_from_the_passage_it_cites(assistant, question):
-    answer = assistant.ask(question)
-    if answer.refused:
-        pytest.skip("refused: nothing quoted")
-    by_number = {c.n: c.hit.chunk for c in answer.citations}
-
-    quotes = [(m.group(1), int(m.group(2))) for m in _QUOTE.finditer(answer.text)]
-
-    assert "".join(m.group(0) for m in _QUOTE.finditer(answer.text)) == answer.text, "uncited text in the answer"
-    assert sorted(by_number) == list(range(1, len(by_number) + 1)) and len(by_number) <= 2
-    for text, n in quotes:
-        for line in text.split("\n"):
-            assert squash(line) in squash(by_number[n].text), f"{line!r} is not in source [{n}]"
+def answered(assistant) -> list:
+    """The IN_CORPUS answers that were not refused (the model may refuse one, see above)."""
+    answers = [assistant.ask(question) for question, _ in IN_CORPUS]
+    kept = [a for a in answers if not a.refused]
+    assert len(kept) >= len(IN_CORPUS) - 1
+    return kept
 
 
-@pytest.mark.parametrize("question", [q for q, _ in IN_CORPUS])
-def test_the_direct_answer_is_marked_inside_the_answer_and_in_the_json(assistant, question):
-    answer = assistant.ask(question)
-    data = answer_to_dict(answer)
-    assert 0.0 <= data["answerability"] <= 1.0
-    if answer.refused:
-        assert data["direct_answer"] == []
-        return
+def test_every_quote_is_verbatim_from_the_passage_it_cites(assistant):
+    for answer in answered(assistant):
+        by_number = {c.n: c.hit.chunk for c in answer.citations}
+        quotes = [(m.group(1), int(m.group(2))) for m in _QUOTE.finditer(answer.text)]
 
-    assert answer.direct and data["direct_answer"] == answer.direct_sentences
-    cited = " ".join(squash(c.hit.chunk.text) for c in answer.citations)
-    for start, end in answer.direct:
-        sentence = answer.text[start:end]
-        assert sentence.strip() == sentence and squash(sentence) in cited
+        assert "".join(m.group(0) for m in _QUOTE.finditer(answer.text)) == answer.text, "uncited text"
+        assert sorted(by_number) == list(range(1, len(by_number) + 1)) and len(by_number) <= 2
+        for text, n in quotes:
+            for line in text.split("\n"):
+                assert squash(line) in squash(by_number[n].text), f"{line!r} is not in source [{n}]"
+
+
+def test_the_direct_answer_is_marked_inside_the_answer_and_in_the_json(assistant):
+    for answer in answered(assistant):
+        data = answer_to_dict(answer)
+        assert 0.0 <= data["answerability"] <= 1.0
+        assert answer.direct and data["direct_answer"] == answer.direct_sentences
+        cited = " ".join(squash(c.hit.chunk.text) for c in answer.citations)
+        for start, end in answer.direct:
+            sentence = answer.text[start:end]
+            assert sentence.strip() == sentence and squash(sentence) in cited
+    refused = assistant.ask("Wat is de hoofdstad van Frankrijk?")
+    assert answer_to_dict(refused)["direct_answer"] == [] and refused.answerability is not None
 
 
 def test_quotes_stay_within_their_length_budget(assistant):

@@ -43,6 +43,7 @@ def test_the_same_question_about_something_else_swaps_the_phrase():
     "Wat is het telefoonnummer van de minister?",  # refers to nothing earlier and is no fragment
     "we willen een poster maken, hoe leveren we die aan?",  # "die" refers inside the question
     "Klopt het dat leerpunt zelf begeleiders naar scholen stuurt?",  # a dat-clause, not a reference
+    "ander vraagje: wat doet een begeleidingsproject daar dan mee?",  # announced as a new subject
 ])
 def test_a_new_question_after_another_topic_stands_alone(question):
     query = read_question(question, OVERHEAD, VOCABULARY)
@@ -50,7 +51,9 @@ def test_a_new_question_after_another_topic_stands_alone(question):
 
 
 @pytest.mark.parametrize("question", ["waarom eigenlijk?", "de deadline?", "hoelang loopt dat plan nog",
-                                      "wordt daar bij de beoordeling naar gekeken?", "en voor het secundair?"])
+                                      "wordt daar bij de beoordeling naar gekeken?", "en voor het secundair?",
+                                      "hoeveel geld krijgen ze daarvoor",  # a verb is nothing to point at
+                                      "in welke taal moet het materiaal dan zijn?"])  # "dan": in that case
 def test_fragments_references_and_continuations_lean_on_the_earlier_turn(question):
     assert leans_on_earlier_turn(question, VOCABULARY)
     assert read_question(question, OVERHEAD, VOCABULARY).is_followup
