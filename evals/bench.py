@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vraagpunt.localserver import free_port, wait_until_up
 from vraagpunt.settings import REPO_ROOT, Settings
 
 SYSTEMS = ("vraagpunt", "naive")
@@ -121,14 +122,14 @@ def _worker(task: dict) -> dict:
 def _load_test(corpus: Path, data: Path, asked: list[str], plan: BenchPlan) -> dict:
     from evals.loadtest import run_load
 
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "VRAAGPUNT_CORPUS_DIR": str(corpus), "VRAAGPUNT_DATA_DIR": str(data),
            "VRAAGPUNT_CHROMA_MODE": "embedded", "VRAAGPUNT_ANSWERER": "extractive"}
     proc = subprocess.Popen([str(Path(sys.executable).parent / "vraagpunt"), "serve-api", "--port", str(port)],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait(url + "/health", proc)
+        wait_until_up(url + "/health", proc, timeout=600, need_ok=True)
         report = run_load(url, asked, clients=plan.clients, seconds=plan.load_seconds, unique=True)
         peak = _peak_of(proc.pid)
     finally:
@@ -142,30 +143,6 @@ def _load_test(corpus: Path, data: Path, asked: list[str], plan: BenchPlan) -> d
             "p99": report.percentile(99), "statuses": {str(k): v for k, v in report.statuses.items()},
             "failures": len(report.failures), "peak_mb": peak, "summary": report.summary(),
             "workers": Settings.load(environ={}).api_workers}
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait(url: str, proc: subprocess.Popen, timeout: float = 600) -> None:
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("vraagpunt serve-api stopped before it answered")
-        try:
-            if httpx.get(url, timeout=5, trust_env=False).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise TimeoutError(url)
 
 
 def _peak_of(pid: int) -> float:

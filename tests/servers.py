@@ -3,37 +3,15 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
+from vraagpunt.localserver import free_port, wait_until_up
 
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
-    """Until `url` answers (any status): the server is up; fails when the process died first."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}: {proc.args}")
-        try:
-            httpx.get(url, timeout=2, trust_env=False)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise TimeoutError(f"{url} did not answer within {timeout} s")
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -53,7 +31,7 @@ def chroma_server(folder: Path) -> Iterator[int]:
     proc = subprocess.Popen([str(BIN / "chroma"), "run", "--path", str(folder), "--host", "127.0.0.1", "--port", str(port)],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_for(f"http://127.0.0.1:{port}/api/v2/heartbeat", proc)
+        wait_until_up(f"http://127.0.0.1:{port}/api/v2/heartbeat", proc)
         yield port
     finally:
         stop(proc)
@@ -75,7 +53,7 @@ def api_replica(settings, **extra: str) -> Iterator[str]:
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for(f"{url}/health", proc)
+        wait_until_up(f"{url}/health", proc)
         yield url
     finally:
         stop(proc)
