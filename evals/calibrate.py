@@ -2,7 +2,8 @@
 
     python -m evals.calibrate [--dataset evals/dataset.jsonl] [--max-false-refusals 0.05]
 
-Only the tuning set is used: the sealed sets (`holdout.jsonl`, `sealed.jsonl`) never choose anything.
+Only the tuning set is used: the sealed sets (`holdout.jsonl`, `sealed.jsonl`, `sealed2.jsonl`) never
+choose anything.
 The threshold is set on out-of-fold probabilities so that at most `--max-false-refusals` of the
 answerable questions are refused; the coefficients written are those of a fit on the whole set.
 Writes `retrieval/answerability.json`, which the extractive answerer reads.

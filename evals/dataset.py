@@ -1,8 +1,9 @@
 """Evaluation sets: reading them (every bad line reported up front) and checking them against the corpus.
 
-Three sets ship with Vraagpunt. `dataset.jsonl` is the tuning set: weights, thresholds and the
-answerability model are chosen on it. `holdout.jsonl` and `sealed.jsonl` are sealed: written by people
-who had not seen Vraagpunt's answers, never used to choose anything, reported next to the tuning set.
+Four sets ship with Vraagpunt. `dataset.jsonl` is the tuning set: weights, thresholds and the
+answerability model are chosen on it. `holdout.jsonl`, `sealed.jsonl` and `sealed2.jsonl` are sealed:
+written by people who had not seen Vraagpunt's answers, never used to choose anything, reported next to
+the tuning set.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from vraagpunt.types import Document
 DEFAULT_DATASET = REPO_ROOT / "evals" / "dataset.jsonl"
 HOLDOUT_DATASET = REPO_ROOT / "evals" / "holdout.jsonl"
 SEALED_DATASET = REPO_ROOT / "evals" / "sealed.jsonl"
-SEALED_SETS = (HOLDOUT_DATASET, SEALED_DATASET)
+SEALED2_DATASET = REPO_ROOT / "evals" / "sealed2.jsonl"
+SEALED_SETS = (HOLDOUT_DATASET, SEALED_DATASET, SEALED2_DATASET)
 KINDS = ("fact", "number", "rule", "concept", "multi", "followup", "unanswerable")
 PERSONAS = ("teacher", "applicant", "staff")
 # Optional fields and what a missing one means.

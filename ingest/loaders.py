@@ -13,6 +13,7 @@ from charset_normalizer import from_bytes
 from ingest.intake import SUPPORTED, check_content, check_size
 from ingest.manifest import DocumentInfo
 from ingest.pdf import read_pdf
+from ingest.stages import stage
 from ingest.structure import classify
 from ingest.textclean import join_lines, normalize_spaces
 from vraagpunt.errors import IngestError
@@ -52,7 +53,8 @@ def load_document(
     try:
         if max_file_mb is not None:
             check_size(path.stat().st_size, max_file_mb)
-        data = path.read_bytes()
+        with stage("load"):
+            data = path.read_bytes()
     except OSError as exc:
         raise IngestError(f"bestand kan niet gelezen worden ({exc.strerror}).") from exc
     if not data.strip():
@@ -160,7 +162,8 @@ def _plain_markdown(text: str) -> str:
 
 
 def _html_blocks(data: bytes, faq: bool) -> tuple[list[Page], list[Block], str]:
-    soup = BeautifulSoup(data, "html.parser")
+    with stage("load"):
+        soup = BeautifulSoup(data, "html.parser")
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
     for tag in soup(_DROP_TAGS):
         tag.decompose()

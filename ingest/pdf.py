@@ -12,6 +12,7 @@ from pathlib import Path
 from pypdf import PdfReader
 from pypdf.errors import LimitReachedError, PdfReadError
 
+from ingest.stages import stage
 from ingest.textclean import dehyphenate, normalize_spaces
 from vraagpunt.errors import IngestError
 
@@ -43,7 +44,8 @@ def read_pdf(source: Path | bytes, max_pages: int | None = None) -> tuple[str, l
     (counted before any text is read).
     """
     try:
-        reader = PdfReader(io.BytesIO(source) if isinstance(source, bytes) else str(source))
+        with stage("load"):
+            reader = PdfReader(io.BytesIO(source) if isinstance(source, bytes) else str(source))
         if reader.is_encrypted:
             try:
                 if not reader.decrypt(""):
@@ -114,7 +116,8 @@ def _page_lines(page) -> list[_Line]:
         x = tm[4] * cm[0] + cm[4]
         fragments.append((round(y, 1), x, font_size * scale, text))
 
-    text = page.extract_text(visitor_text=visit)
+    with stage("load"):
+        text = page.extract_text(visitor_text=visit)
     if not fragments:
         return [_Line(normalize_spaces(t), 0.0, 0.0) for t in text.splitlines() if t.strip()]
     lines: list[_Line] = []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,6 +12,7 @@ import numpy as np
 from ingest.chunking import chunk_document, sentence_units
 from ingest.loaders import SUPPORTED, load_document
 from ingest.manifest import MANIFEST_NAME, DocumentInfo, read_manifest
+from ingest.stages import StageClock, stage
 from vraagpunt.embedding import Embedder
 from vraagpunt.errors import IngestError, ModelMismatchError, VraagpuntError
 from vraagpunt.index import ROLE_CHUNK, ROLE_QUESTION, ROLE_SENTENCE, ChromaIndex, IndexEntry
@@ -19,7 +20,9 @@ from vraagpunt.settings import Settings
 from vraagpunt.types import Chunk, Document
 
 Progress = Callable[[int, int], None]
+STAGES = ("load", "clean", "chunk", "embed", "write")
 _EMBED_BATCH = 32
+_FRESH_KEPT = 20_000
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,9 @@ class IngestReport:
     embedded: int = 0  # vectors computed in this run (passages, FAQ questions and sentences)
     skipped: list[SkippedFile] = field(default_factory=list)
     seconds: float = 0.0
+    pages: int = 0  # pages read (a Markdown, HTML or text file is one)
+    vectors: int = 0  # entries in the index after the run
+    stages: dict[str, float] = field(default_factory=dict)  # seconds per stage: load, clean, chunk, embed, write
 
     @property
     def changed(self) -> bool:
@@ -105,15 +111,24 @@ def index_entries(chunks: Sequence[Chunk]) -> list[tuple[IndexEntry, str]]:
 
     FAQ questions get a vector of their own, so a user's paraphrase can meet the question directly.
     """
-    out: list[tuple[IndexEntry, str]] = []
+    out: list[IndexEntry] = []
     for chunk in chunks:
-        out.append((IndexEntry(chunk.id, chunk, ROLE_CHUNK, chunk.text), chunk.context_text()))
+        out.append(IndexEntry(chunk.id, chunk, ROLE_CHUNK, chunk.text))
         if chunk.question:
-            out.append((IndexEntry(chunk.id + "-q", chunk, ROLE_QUESTION, chunk.question), f"{chunk.title}\n{chunk.question}"))
+            out.append(IndexEntry(chunk.id + "-q", chunk, ROLE_QUESTION, chunk.question))
         # Small-to-big: single sentences are matched precisely and lead to their whole passage.
         for i, sentence in enumerate(sentence_units(chunk)):
-            out.append((IndexEntry(f"{chunk.id}-s{i}", chunk, ROLE_SENTENCE, sentence), sentence))
-    return out
+            out.append(IndexEntry(f"{chunk.id}-s{i}", chunk, ROLE_SENTENCE, sentence))
+    return [(entry, embedded_text(entry)) for entry in out]
+
+
+def embedded_text(entry: IndexEntry) -> str:
+    """The text an entry's vector is computed from (the same for an entry read back from the index)."""
+    if entry.role == ROLE_CHUNK:
+        return entry.chunk.context_text()
+    if entry.role == ROLE_QUESTION:
+        return f"{entry.chunk.title}\n{entry.chunk.question}"
+    return entry.text
 
 
 def ingest(
@@ -135,8 +150,10 @@ def ingest(
     One ingest at a time: from reading the files to moving the index pointer this holds the index's
     writer lock, waiting up to `settings.ingest_wait` seconds for another ingest (`on_wait` hears why).
     """
-    with index.writing(settings.ingest_wait, on_wait=on_wait):
-        return _sync(settings, embedder, index, paths, rebuild=rebuild, progress=progress)
+    with index.writing(settings.ingest_wait, on_wait=on_wait), StageClock().running() as clock:
+        report = _sync(settings, embedder, index, paths, rebuild=rebuild, progress=progress)
+    report.stages = {name: round(clock.seconds.get(name, 0.0), 3) for name in STAGES}
+    return report
 
 
 def _sync(
@@ -150,10 +167,13 @@ def _sync(
 ) -> IngestReport:
     started = time.perf_counter()
     files = discover(settings, paths)
-    documents, skipped = load_corpus(settings, files)
-    chunks = [c for doc in documents for c in chunk_document(doc, size=settings.chunk_size, overlap=settings.chunk_overlap)]
-    wanted = index_entries(chunks)
-    report = IngestReport(documents=len(documents), chunks=len(chunks), skipped=skipped)
+    with stage("clean"):  # the parsers' own text extraction counts as "load" inside
+        documents, skipped = load_corpus(settings, files)
+    with stage("chunk"):
+        chunks = [c for doc in documents for c in chunk_document(doc, size=settings.chunk_size, overlap=settings.chunk_overlap)]
+        wanted = index_entries(chunks)
+    report = IngestReport(documents=len(documents), chunks=len(chunks), skipped=skipped,
+                          pages=sum(max(1, len(doc.pages)) for doc in documents), vectors=len(wanted))
 
     state = index.state()
     if state is not None and state.embedder != embedder.name and not rebuild:
@@ -169,21 +189,27 @@ def _sync(
     kept: dict[str, tuple[IndexEntry, np.ndarray]] = {}
     removed_chunks: set[str] = set()
     wanted_ids = {entry.id for entry, _ in wanted}
+    # Vectors of entries that go, by the text they were computed from: a passage whose id changed only
+    # because an edit above it moved its position, and every sentence of it, needs no new vector.
+    known: dict[str, np.ndarray] = {}
     if reuse:
-        for entry, vector in index.entries(state, include_embeddings=True):
+        for entry, vector in _timed("write", index.entries(state, include_embeddings=True)):
             source = entry.chunk.source
             retain = source in unreadable or (in_scope is not None and source not in in_scope)
             if entry.id in wanted_ids or retain:
                 kept[entry.id] = (entry, vector)
-            elif entry.role == ROLE_CHUNK:
-                removed_chunks.add(entry.id)
+            else:
+                if entry.role == ROLE_CHUNK:
+                    removed_chunks.add(entry.id)
+                known[embedded_text(entry)] = vector
     to_embed = [(entry, text) for entry, text in wanted if entry.id not in kept]
     report.new = sum(entry.role == ROLE_CHUNK for entry, _ in to_embed)
     report.unchanged = sum(entry.role == ROLE_CHUNK and entry.id in kept for entry, _ in wanted)
     report.removed = len(removed_chunks)
-    report.embedded = len({text for _, text in to_embed})
+    report.embedded = len({text for _, text in to_embed if text not in known})
 
     if reuse and not to_embed and not removed_chunks:
+        report.vectors = len(kept)
         index.tidy()  # what a crashed ingest left behind goes now, not at the next change
         report.seconds = time.perf_counter() - started
         return report
@@ -197,21 +223,40 @@ def _sync(
         for i in range(0, len(carried), 500):
             part = carried[i : i + 500]
             yield [e for e, _ in part], np.vstack([v for _, v in part])
-        cache: dict[str, np.ndarray] = {}
+        fresh: dict[str, np.ndarray] = {}  # vectors computed in this run, for texts that recur nearby
         done = 0
         if progress and to_embed:
             progress(0, len(to_embed))
         for i in range(0, len(to_embed), _EMBED_BATCH):
             part = to_embed[i : i + _EMBED_BATCH]
             texts = [t for _, t in part]
-            missing = [t for t in dict.fromkeys(texts) if t not in cache]
+            missing = [t for t in dict.fromkeys(texts) if t not in known and t not in fresh]
             if missing:
-                cache.update(zip(missing, embedder.embed_passages(missing)))
-            yield [e for e, _ in part], np.vstack([cache[t] for t in texts])
+                with stage("embed"):
+                    fresh.update(zip(missing, embedder.embed_passages(missing)))
+            yield [e for e, _ in part], np.vstack([known[t] if t in known else fresh[t] for t in texts])
+            if len(fresh) > _FRESH_KEPT:  # bounded: a sentence repeats in the overlap of neighbouring passages
+                fresh.clear()
             done += len(part)
             if progress:
                 progress(done, len(to_embed))
 
-    index.write_generation(embedder.name, all_entries, batches())
+    with stage("write"):
+        index.write_generation(embedder.name, all_entries, batches())
+    report.vectors = len(all_entries)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _timed(name: str, items: Iterable) -> Iterator:
+    """Yield from `items`, counting the time spent producing them to stage `name`."""
+    iterator = iter(items)
+    while True:
+        with stage(name):
+            item = next(iterator, _END)
+        if item is _END:
+            return
+        yield item
+
+
+_END = object()

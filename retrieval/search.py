@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import collections
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 
-from retrieval.lexical import BM25, CorpusVocabulary, DutchAnalyzer, char_ngrams
+from retrieval.lexical import BM25, CorpusVocabulary, DutchAnalyzer, char_ngrams, word_ngrams
 from vraagpunt.embedding import Embedder
 from vraagpunt.index import ROLE_CHUNK, ROLE_QUESTION, ROLE_SENTENCE, ChromaIndex, IndexEntry, IndexState
 from vraagpunt.settings import Settings
@@ -38,42 +39,134 @@ class SearchFilter:
 
 
 class IndexSnapshot:
-    """The chunks of one index generation with their lexical index and their stored small vectors."""
+    """The chunks of one index generation with their lexical index and every stored vector.
 
-    def __init__(self, state: IndexState, entries: list[tuple[IndexEntry, np.ndarray]]) -> None:
+    Dense search runs here, exactly, over the vectors loaded from the index: one matrix product per
+    question instead of a Chroma query per vector role. Chroma stays the single source of truth (in
+    server mode every replica builds the same snapshot from the same collection); it is no longer asked
+    once per question.
+    """
+
+    def __init__(self, state: IndexState, entries: Iterable[tuple[IndexEntry, np.ndarray | None]], size: int | None = None,
+                 matrix: np.ndarray | None = None) -> None:
+        """`entries` with their vectors, or, given `matrix` (a generation's read copy), in its row order."""
         self.state = state
-        chunks = sorted((e.chunk for e, _ in entries if e.role == ROLE_CHUNK), key=lambda c: (c.source, c.ordinal))
-        self.chunks = chunks
-        self.sentence_vectors: dict[str, list[tuple[str, np.ndarray]]] = {}
-        self.questions: dict[str, np.ndarray] = {}
-        staged: dict[str, list[tuple[int, str, np.ndarray]]] = {}
+        chunks: list[Chunk] = []
+        roles: list[str] = []
+        owners: list[str] = []  # the chunk id each row belongs to
+        staged: dict[str, list[tuple[int, int, str]]] = {}  # chunk id -> (position, row, sentence)
+        stored = matrix is not None
+        matrix = matrix if stored else np.zeros((0, 0), dtype=np.float32)
+        row = 0
         for entry, vector in entries:
-            if entry.role == ROLE_SENTENCE:  # ids end in -s<position>: back in reading order below
-                staged.setdefault(entry.chunk.id, []).append((int(entry.id.rsplit("-s", 1)[1]), entry.text, vector))
-            elif entry.role == ROLE_QUESTION:
-                self.questions[entry.chunk.id] = vector
-        for chunk_id, items in staged.items():
-            self.sentence_vectors[chunk_id] = [(text, vector) for _, text, vector in sorted(items, key=lambda x: x[0])]
+            if not stored:
+                if row == len(matrix):  # allocated once when the size is told; grown geometrically when not
+                    matrix = _grown(matrix, max(size or 0, 2 * len(matrix), 1024), len(vector))
+                matrix[row] = vector
+            roles.append(entry.role)
+            owners.append(entry.chunk.id)
+            if entry.role == ROLE_CHUNK:
+                chunks.append(entry.chunk)
+            elif entry.role == ROLE_SENTENCE:  # ids end in -s<position>: back in reading order below
+                staged.setdefault(entry.chunk.id, []).append((int(entry.id.rsplit("-s", 1)[1]), row, entry.text))
+            row += 1
+        self.matrix = matrix[:row] if row < len(matrix) else matrix
+        chunks.sort(key=lambda c: (c.source, c.ordinal))
+        self.chunks = chunks
         self.by_id = {c.id: i for i, c in enumerate(chunks)}
-        self.analyzer = DutchAnalyzer.from_texts(c.context_text() for c in chunks)
-        self.bm25 = BM25([self._terms(c) for c in chunks])
-        self.ngrams = BM25([char_ngrams(c.context_text()) for c in chunks])
-        self.vocabulary = CorpusVocabulary((c.source, c.context_text()) for c in chunks)
-        self.background = _background([v for items in self.sentence_vectors.values() for _, v in items])
+        role_of = np.asarray(roles, dtype=object)
+        owner = np.fromiter((self.by_id.get(cid, -1) for cid in owners), dtype=np.int64, count=row)
+        # Per role: its rows in the matrix and the chunk (position in `chunks`) each row leads to.
+        self._rows = {r: np.flatnonzero((role_of == r) & (owner >= 0)) for r in (ROLE_CHUNK, ROLE_SENTENCE, ROLE_QUESTION)}
+        self._owner = owner
+        self._question_row = {owners[i]: int(i) for i in self._rows[ROLE_QUESTION]}
+        # Sentences in reading order per chunk, kept as rows of the matrix (no copies of the vectors).
+        self._sentence_span: dict[str, tuple[int, int]] = {}
+        sentence_rows: list[int] = []
+        self._sentence_texts: list[str] = []
+        for chunk_id, items in staged.items():
+            items.sort(key=lambda x: x[0])
+            self._sentence_span[chunk_id] = (len(sentence_rows), len(sentence_rows) + len(items))
+            sentence_rows.extend(r for _, r, _ in items)
+            self._sentence_texts.extend(t for _, _, t in items)
+        self._sentence_rows = np.asarray(sentence_rows, dtype=np.int64)
+        self.kinds = np.asarray([c.kind for c in chunks], dtype=object)
+        self.sources = np.asarray([c.source for c in chunks], dtype=object)
+        # Each passage is split into words once for the analyser's vocabulary, the corpus vocabulary and the
+        # 4-grams, and analysed once more for BM25 (which needs the whole vocabulary to split compounds).
+        counts: collections.Counter[str] = collections.Counter()
+        self.vocabulary = CorpusVocabulary()
+
+        def grams() -> Iterator[list[str]]:
+            for chunk in chunks:
+                words = DutchAnalyzer.words(chunk.context_text())
+                counts.update(words)
+                self.vocabulary.add(chunk.source, words)
+                yield word_ngrams(words)
+
+        self.ngrams = BM25(grams())
+        self.analyzer = DutchAnalyzer.from_counts(counts)
+        self.bm25 = BM25(self._terms(c) for c in chunks)
+        self.background = _background(self.matrix, self._sentence_rows)
 
     def sentences(self, chunk_id: str) -> list[tuple[str, np.ndarray]]:
         """The answer units of a chunk with their stored vectors, in reading order."""
-        return self.sentence_vectors.get(chunk_id, [])
+        start, end = self._sentence_span.get(chunk_id, (0, 0))
+        return [(self._sentence_texts[i], self.matrix[self._sentence_rows[i]]) for i in range(start, end)]
 
     def question_vector(self, chunk_id: str) -> np.ndarray | None:
         """The stored vector of the FAQ question a chunk answers, if it has one."""
-        return self.questions.get(chunk_id)
+        row = self._question_row.get(chunk_id)
+        return None if row is None else self.matrix[row]
+
+    def allowed(self, filter: SearchFilter) -> np.ndarray | None:
+        """Which chunks a filter lets through (None: all of them)."""
+        if not filter.kinds and not filter.sources:
+            return None
+        mask = np.ones(len(self.chunks), dtype=bool)
+        if filter.kinds:
+            mask &= np.isin(self.kinds, list(filter.kinds))
+        if filter.sources:
+            mask &= np.isin(self.sources, list(filter.sources))
+        return mask
+
+    def similarities(self, vector: np.ndarray) -> np.ndarray:
+        """Cosine similarity of a (normalised) query vector with every stored vector."""
+        if not len(self.matrix):
+            return np.zeros(0, dtype=np.float32)
+        return np.asarray(self.matrix @ vector.astype(np.float32, copy=False))
+
+    def nearest(self, similarities: np.ndarray, role: str, n: int, allowed: np.ndarray | None) -> dict[str, float]:
+        """{chunk id: best similarity} over the n most similar vectors of one role, exactly."""
+        rows = self._rows[role]
+        if allowed is not None:
+            rows = rows[allowed[self._owner[rows]]]
+        if not len(rows) or n <= 0:
+            return {}
+        values = similarities[rows]
+        if len(rows) > n:
+            top = np.argpartition(-values, n - 1)[:n]
+            rows, values = rows[top], values[top]
+        order = np.lexsort((rows, -values))
+        best: dict[str, float] = {}
+        for row, value in zip(rows[order], values[order]):
+            chunk_id = self.chunks[self._owner[row]].id
+            if chunk_id not in best:
+                best[chunk_id] = float(value)
+        return best
 
     def _terms(self, chunk: Chunk) -> list[str]:
         terms = self.analyzer.analyze(chunk.context_text())
         if chunk.question:  # the FAQ question is a field of its own: count it once more
             terms += self.analyzer.analyze(chunk.question)
         return terms
+
+
+def _grown(matrix: np.ndarray, rows: int, dim: int) -> np.ndarray:
+    bigger = np.empty((rows, dim), dtype=np.float32)
+    if len(matrix):
+        bigger[: len(matrix)] = matrix
+    return bigger
 
 
 class Searcher:
@@ -84,7 +177,8 @@ class Searcher:
         self._index = index
         self._embedder = embedder
         self._snapshot: IndexSnapshot | None = None
-        self._query_cache: dict[str, np.ndarray] = {}
+        self._query_cache: collections.OrderedDict[str, np.ndarray] = collections.OrderedDict()  # least recent first
+        self._embedding = threading.Lock()
         self._lock = threading.Lock()
         self._loading = threading.Lock()  # one thread loads a new generation; the others keep answering
         self._pinned = threading.local()
@@ -97,16 +191,21 @@ class Searcher:
         return list(self.snapshot().chunks)
 
     def query_vector(self, question: str) -> np.ndarray:
-        """The query embedding, cached: search and answer composition share it."""
+        """The query embedding, cached: search and answer composition share it, and questions recur."""
         question = self._bounded(question)
         with self._lock:
             vector = self._query_cache.get(question)
-        if vector is None:
+            if vector is not None:
+                self._query_cache.move_to_end(question)
+                return vector
+        # One embedding at a time: the model already spreads one text over every core, and questions that
+        # embed side by side only take turns on the same cores, each slower (p95 1.9 s at 50 sessions).
+        with self._embedding:
             vector = self._embedder.embed_queries([question])[0]
-            with self._lock:
-                if len(self._query_cache) > 256:
-                    self._query_cache.clear()
-                self._query_cache[question] = vector
+        with self._lock:
+            self._query_cache[question] = vector
+            while len(self._query_cache) > QUERY_CACHE:
+                self._query_cache.popitem(last=False)
         return vector
 
     def snapshot(self) -> IndexSnapshot:
@@ -130,7 +229,9 @@ class Searcher:
                 current = self._snapshot
             if current is not None and current.state.updated >= state.updated:
                 return current  # loaded by another thread meanwhile
-            snapshot = IndexSnapshot(state, list(self._index.entries(state, include_embeddings=True)))
+            matrix = self._index.vectors(state)  # a memory map of the generation's read copy, when it has one
+            entries = self._index.entries(state, include_embeddings=matrix is None)
+            snapshot = IndexSnapshot(state, entries, self._index.size(state), matrix)
             with self._lock:
                 self._snapshot = snapshot
             return snapshot
@@ -157,17 +258,17 @@ class Searcher:
         n = max(self._settings.candidates, k)
 
         vector = self.query_vector(question)
-        where = filter.where()
-        chunk_sim = self._nearest(snap, vector, ROLE_CHUNK, n, where)
-        sentence_sim = self._nearest(snap, vector, ROLE_SENTENCE, n * 4, where)
-        # The FAQ-question vectors cost a round trip; with their weight at 0 (the default) they are not asked.
-        question_sim = self._nearest(snap, vector, ROLE_QUESTION, n, where) if self._settings.question_weight else {}
+        allowed = snap.allowed(filter)
+        similarities = snap.similarities(vector)
+        chunk_sim = snap.nearest(similarities, ROLE_CHUNK, n, allowed)
+        sentence_sim = snap.nearest(similarities, ROLE_SENTENCE, n * 4, allowed)
+        question_sim = snap.nearest(similarities, ROLE_QUESTION, n, allowed) if self._settings.question_weight else {}
         dense_score = {cid: max(d.get(cid, -1.0) for d in (chunk_sim, sentence_sim, question_sim)) for cid in
                        chunk_sim.keys() | sentence_sim.keys() | question_sim.keys()}
         dense_rank = _ranks(dense_score)
 
-        lexical_rank, lexical_score = _ranking(snap, snap.bm25.scores(snap.analyzer.analyze(question)), filter, n)
-        _, ngram_score = _ranking(snap, snap.ngrams.scores(char_ngrams(question)), filter, n)
+        lexical_rank, lexical_score = _ranking(snap, snap.bm25.score_array(snap.analyzer.analyze(question)), allowed, n)
+        _, ngram_score = _ranking(snap, snap.ngrams.score_array(char_ngrams(question)), allowed, n)
 
         s = self._settings
         fused = fuse_scores(
@@ -198,28 +299,18 @@ class Searcher:
         embedder averages 512-token windows over any length: a pasted 100,000-character text took minutes."""
         return text[: 2 * self._settings.max_question_chars]
 
-    def _nearest(self, snap: IndexSnapshot, vector: np.ndarray, role: str, n: int, where: dict | None) -> dict[str, float]:
-        """{chunk id: best cosine similarity} over the n nearest entries of one role."""
-        clause = {"role": role}
-        found = self._index.nearest(snap.state, vector, n, {"$and": [clause, where]} if where else clause)
-        best: dict[str, float] = {}
-        for _entry_id, chunk_id, similarity in found:
-            if chunk_id in snap.by_id and similarity > best.get(chunk_id, -2.0):
-                best[chunk_id] = similarity
-        return best
 
-
+QUERY_CACHE = 1024  # query vectors kept (1.5 kB each)
 BACKGROUND_SIZE = 2048  # sentences sampled to measure how close a question is to the corpus as a whole
 
 
-def _background(vectors: list[np.ndarray]) -> np.ndarray:
+def _background(matrix: np.ndarray, sentence_rows: np.ndarray) -> np.ndarray:
     """A fixed sample of the corpus's sentence vectors (same seed, same sample for the same index)."""
-    if not vectors:
+    if not len(sentence_rows):
         return np.zeros((0, 1), dtype=np.float32)
-    matrix = np.vstack(vectors)
-    if len(matrix) > BACKGROUND_SIZE:
-        matrix = matrix[np.random.default_rng(0).choice(len(matrix), BACKGROUND_SIZE, replace=False)]
-    return matrix
+    if len(sentence_rows) > BACKGROUND_SIZE:
+        sentence_rows = sentence_rows[np.random.default_rng(0).choice(len(sentence_rows), BACKGROUND_SIZE, replace=False)]
+    return matrix[sentence_rows]
 
 
 def _ranks(scores: dict[str, float]) -> dict[str, int]:
@@ -227,10 +318,20 @@ def _ranks(scores: dict[str, float]) -> dict[str, int]:
     return {cid: r for r, cid in enumerate(sorted(scores, key=lambda c: -scores[c]), start=1)}
 
 
-def _ranking(snap: IndexSnapshot, scores: dict[int, float], filter: SearchFilter, n: int) -> tuple[dict[str, int], dict[str, float]]:
-    """The n best-scoring allowed chunks as {chunk id: rank} and {chunk id: score}."""
-    ranked = sorted(((v, i) for i, v in scores.items() if filter.allows(snap.chunks[i])), key=lambda x: (-x[0], x[1]))[:n]
-    best = {snap.chunks[i].id: v for v, i in ranked}
+def _ranking(snap: IndexSnapshot, scored: tuple[np.ndarray, np.ndarray], allowed: np.ndarray | None,
+             n: int) -> tuple[dict[str, int], dict[str, float]]:
+    """The n best-scoring allowed chunks that hold a query term, as {chunk id: rank} and {chunk id: score}."""
+    scores, touched = scored
+    if allowed is not None:
+        touched = touched & allowed
+    found = np.flatnonzero(touched)
+    values = scores[found]
+    if len(found) > n:  # the n best; ties at the edge are kept so the order below decides them
+        edge = np.partition(-values, n - 1)[n - 1]
+        keep = -values <= edge
+        found, values = found[keep], values[keep]
+    order = np.lexsort((found, -values))[:n]
+    best = {snap.chunks[i].id: float(scores[i]) for i in found[order]}
     return _ranks(best), best
 
 

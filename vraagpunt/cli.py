@@ -69,6 +69,20 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("chat", help="vragen stellen in de terminal")
     p.set_defaults(handler=cmd_chat)
+
+    p = sub.add_parser("bench", help="snelheid en geheugen meten op 1×, 10× en 100× het corpus, naast het naïeve recept")
+    p.add_argument("--scales", default="1,10,100", help="schalen, bv. 1,10,100")
+    p.add_argument("--embed-scales", default="1", help="schalen met echte vectoren; de andere krijgen afgeleide")
+    p.add_argument("--questions", type=int, default=100, help="warme vragen per schaal en systeem")
+    p.add_argument("--load-seconds", type=float, default=30.0, help="duur van de belastingstest (0 = overslaan)")
+    p.add_argument("--clients", type=int, default=20, help="gelijktijdige clients in de belastingstest")
+    p.add_argument("--out", type=Path, default=None)
+    p.set_defaults(handler=cmd_bench)
+
+    p = sub.add_parser("serve-api", help="de JSON-API starten (POST /ask, GET /health, GET /documents)")
+    p.add_argument("--host", default=None, help="standaard VRAAGPUNT_API_HOST (127.0.0.1)")
+    p.add_argument("--port", type=int, default=None, help="standaard VRAAGPUNT_API_PORT (8080)")
+    p.set_defaults(handler=cmd_serve_api)
     return parser
 
 
@@ -201,6 +215,35 @@ def cmd_chat(args, settings: Settings) -> int:
         answer = assistant.ask(question, history)
         print(format_answer(answer))
         history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
+    return 0
+
+
+def cmd_bench(args, settings: Settings) -> int:
+    from evals.bench import BenchPlan, run_bench
+
+    try:
+        scales = tuple(int(x) for x in args.scales.split(","))
+        embed_scales = tuple(int(x) for x in args.embed_scales.split(","))
+    except ValueError as exc:
+        raise VraagpuntError("--scales en --embed-scales zijn lijsten van gehele getallen, bv. 1,10,100.") from exc
+    if min(scales) not in embed_scales:
+        raise VraagpuntError("De kleinste schaal moet echte vectoren hebben (--embed-scales): de afgeleide komen eruit.")
+    plan = BenchPlan(scales=scales, embed_scales=embed_scales, questions=args.questions,
+                     load_seconds=args.load_seconds, clients=args.clients)
+    folder = run_bench(settings, plan, args.out, log=lambda line: print(line, file=sys.stderr, flush=True))
+    print((folder / "report.md").read_text(encoding="utf-8"))
+    print(f"\nRapport: {folder / 'report.md'}")
+    return 0
+
+
+def cmd_serve_api(args, settings: Settings) -> int:
+    from vraagpunt.api import serve
+
+    host = args.host or settings.api_host
+    port = args.port or settings.api_port
+    print(f"Vraagpunt-API op http://{host}:{port} (POST /ask, GET /health, GET /documents); Ctrl-C stopt.",
+          file=sys.stderr, flush=True)
+    serve(settings, host, port)
     return 0
 
 

