@@ -28,6 +28,8 @@ METRICS = {
     "evidence_cited": "Evidence geciteerd",
     "refusal_recall": "Terechte weigeringen",
     "false_refusal_rate": "Onterechte weigeringen",
+    "doubt_recall": "Onbeantwoordbaar: geweigerd of met voorbehoud",
+    "false_doubt_rate": "Beantwoordbaar: geweigerd of met voorbehoud",
     "followup_read": "Vervolgvragen juist gelezen",
     "latency_p50_ms": "Latentie p50 (ms)",
 }

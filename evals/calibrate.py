@@ -5,7 +5,8 @@
 Only the tuning set is used: the sealed sets (`holdout.jsonl`, `sealed.jsonl`, `sealed2.jsonl`) never
 choose anything.
 The threshold is set on out-of-fold probabilities so that at most `--max-false-refusals` of the
-answerable questions are refused; the coefficients written are those of a fit on the whole set.
+answerable questions are refused; a second, higher one (`--max-doubted`) marks answers that come with the
+caveat that the documents may not say it. The coefficients written are those of a fit on the whole set.
 Writes `retrieval/answerability.json`, which the extractive answerer reads.
 """
 
@@ -24,6 +25,10 @@ from evals.dataset import DEFAULT_DATASET, load_dataset
 from retrieval.policy import MODEL_PATH, SIGNALS
 
 FOLDS = 5
+# Share of answerable questions that may get the "may not be in the documents" caveat (or a refusal).
+# A product choice, made before measuring: about one answer in seven with a caveat is still readable; on
+# the tuning set's cross-validation it then flags about half of the unanswerable questions.
+MAX_DOUBTED = 0.15
 L2 = 1.0  # ridge penalty on the standardised coefficients: keeps a small set's fit from running away
 
 
@@ -87,12 +92,14 @@ def auc(scores: np.ndarray, positive: np.ndarray) -> float:
     return float(greater / (len(pos) * len(neg)))
 
 
-def calibrate(rows: Sequence[tuple[list[float], bool]], max_false_refusals: float = 0.05) -> dict:
+def calibrate(rows: Sequence[tuple[list[float], bool]], max_false_refusals: float = 0.05,
+              max_doubted: float = MAX_DOUBTED) -> dict:
     """Fit on (signal vector, answerable) rows; report cross-validated figures next to the model."""
     x = np.array([r[0] for r in rows], dtype=float)
     y = np.array([1 if r[1] else 0 for r in rows], dtype=float)  # 1 = answerable
     oof = out_of_fold(x, y)
     threshold = threshold_for(oof[y == 1], max_false_refusals)
+    doubt = max(threshold, threshold_for(oof[y == 1], max_doubted))
     means, scales = standardise(x)
     coefficients, intercept = fit_logistic((x - means) / scales, y)
     return {
@@ -102,6 +109,7 @@ def calibrate(rows: Sequence[tuple[list[float], bool]], max_false_refusals: floa
         "means": [round(float(m), 6) for m in means],
         "scales": [round(float(s), 6) for s in scales],
         "threshold": round(threshold, 6),
+        "doubt_threshold": round(doubt, 6),
         "cross_validation": {
             "folds": FOLDS,
             "n": int(len(y)),
@@ -110,6 +118,9 @@ def calibrate(rows: Sequence[tuple[list[float], bool]], max_false_refusals: floa
             "refusal_recall": round(float((oof[y == 0] < threshold).mean()), 4),
             "false_refusal_rate": round(float((oof[y == 1] < threshold).mean()), 4),
             "max_false_refusals": max_false_refusals,
+            "doubt_recall": round(float((oof[y == 0] < doubt).mean()), 4),
+            "false_doubt_rate": round(float((oof[y == 1] < doubt).mean()), 4),
+            "max_doubted": max_doubted,
         },
     }
 
@@ -126,18 +137,21 @@ def signal_rows(assistant, items: Sequence[dict]) -> list[tuple[list[float], boo
     return rows
 
 
-def run(settings, dataset: Path = DEFAULT_DATASET, max_false_refusals: float = 0.05, out: Path = MODEL_PATH) -> dict:
+def run(settings, dataset: Path = DEFAULT_DATASET, max_false_refusals: float = 0.05, out: Path = MODEL_PATH,
+        max_doubted: float = MAX_DOUBTED) -> dict:
     """Fit on a dataset with the assistant these settings build, write the model, print the CV figures."""
     from retrieval.assistant import make_assistant
 
     assistant = make_assistant(settings)
-    model = calibrate(signal_rows(assistant, load_dataset(dataset)), max_false_refusals)
+    model = calibrate(signal_rows(assistant, load_dataset(dataset)), max_false_refusals, max_doubted)
     model["fitted_on"] = {"dataset": Path(dataset).name, "date": date.today().isoformat()}
     Path(out).write_text(json.dumps(model, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     cv = model["cross_validation"]
     print(f"{cv['n']} vragen ({cv['n_unanswerable']} onbeantwoordbaar), AUC {cv['auc']:.3f}, "
           f"weigert {cv['refusal_recall']:.0%} van de onbeantwoordbare bij {cv['false_refusal_rate']:.1%} "
-          f"onterechte weigeringen (kruisvalidatie, {cv['folds']} delen). Model: {out}")
+          f"onterechte weigeringen; weigert of geeft een voorbehoud bij {cv['doubt_recall']:.0%} van de "
+          f"onbeantwoordbare en {cv['false_doubt_rate']:.1%} van de beantwoordbare (kruisvalidatie, "
+          f"{cv['folds']} delen). Model: {out}")
     return model
 
 
@@ -148,9 +162,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m evals.calibrate", description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET)
     parser.add_argument("--max-false-refusals", type=float, default=0.05)
+    parser.add_argument("--max-doubted", type=float, default=MAX_DOUBTED)
     parser.add_argument("--out", type=Path, default=MODEL_PATH)
     args = parser.parse_args(argv)
-    run(Settings.load(), args.dataset, args.max_false_refusals, args.out)
+    run(Settings.load(), args.dataset, args.max_false_refusals, args.out, args.max_doubted)
     return 0
 
 

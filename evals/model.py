@@ -10,9 +10,9 @@ HEADLINE = (
     "recall_at_1", "recall_at_5", "recall_at_10", "mrr_at_10", "ndcg_at_10", "both_found_at_10",
     "key_fact_recall", "key_fact_recall_retrieved", "direct_key_facts", "answer_chars", "citation_precision",
     "evidence_cited", "cited_retrieved_rate", "refusal_precision", "refusal_recall", "false_refusal_rate",
-    "followup_read", "answer_f1", "latency_p50_ms", "latency_p95_ms",
+    "doubt_recall", "false_doubt_rate", "followup_read", "answer_f1", "latency_p50_ms", "latency_p95_ms",
 )
-LOWER_IS_BETTER = frozenset({"false_refusal_rate", "answer_chars", "latency_p50_ms", "latency_p95_ms"})
+LOWER_IS_BETTER = frozenset({"false_refusal_rate", "false_doubt_rate", "answer_chars", "latency_p50_ms", "latency_p95_ms"})
 
 
 @dataclass(frozen=True)

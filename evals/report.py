@@ -23,6 +23,8 @@ ROWS = (
     ("refusal_precision", "Weigerprecisie", "pct"),
     ("refusal_recall", "Weigerrecall (onbeantwoordbaar)", "pct"),
     ("false_refusal_rate", "Onterecht geweigerd", "pct"),
+    ("doubt_recall", "Onbeantwoordbaar: geweigerd of met voorbehoud", "pct"),
+    ("false_doubt_rate", "Beantwoordbaar: geweigerd of met voorbehoud", "pct"),
     ("followup_read", "Vervolgvragen juist gelezen", "pct"),
     ("answer_f1", "Token-F1 met referentie", "num"),
     ("latency_p50_ms", "Latentie p50 (ms)", "ms"),

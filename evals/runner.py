@@ -36,6 +36,7 @@ def _evaluate_vraagpunt(assistant, item: dict, k: int) -> tuple[dict, Answer]:
     record["cited_retrieved"] = sum(c.id in top for c in cited)
     record["latency_ms"] = float(answer.timings_ms.get("total", 0.0))
     record["answerability"] = answer.answerability
+    record["uncertain"] = answer.uncertain
     record["followup_read"] = followup_read(item, item["question"], answer.standalone_question)
     record["retrieved"] = [" — ".join(x for x in (h.chunk.source, h.chunk.page_label, h.chunk.section) if x)
                            for h in hits[:k]]

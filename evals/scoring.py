@@ -101,6 +101,11 @@ def aggregate(records: Sequence[tuple[dict, dict]]) -> dict:
         "refusal_precision": metrics.ratio(sum(i["kind"] == "unanswerable" for i, _ in refused), len(refused)),
         "refusal_recall": metrics.ratio(sum(r["refused"] for _, r in unanswerable), len(unanswerable)),
         "false_refusal_rate": metrics.ratio(sum(r["refused"] for _, r in answerable), len(answerable)),
+        # Refused, or answered with the caveat that the documents may not say it (`Answer.uncertain`).
+        "doubt_recall": metrics.ratio(sum(r["refused"] or r.get("uncertain", False) for _, r in unanswerable),
+                                      len(unanswerable)),
+        "false_doubt_rate": metrics.ratio(sum(r["refused"] or r.get("uncertain", False) for _, r in answerable),
+                                          len(answerable)),
         "followup_read": metrics.mean(read),
         "answer_f1": metrics.mean([r["f1"] for _, r in records]),
         "latency_p50_ms": metrics.percentile([r["latency_ms"] for _, r in records], 50),

@@ -36,6 +36,7 @@ class Draft:
 
 
 UNMENTIONED = "Let op: de geciteerde passages noemen {words} niet. Controleer of ze over jouw vraag gaan."
+DOUBT = "Let op: ik ben niet zeker dat de documenten dit beantwoorden. Controleer de bron."
 
 
 class ExtractiveAnswerer:
@@ -65,8 +66,13 @@ class ExtractiveAnswerer:
         if probability is not None and probability < self.model.threshold:
             return refusal(query, related_hits(query, hits, snap), answerability=probability)
         answer = compose(query, draft.pieces, mode=self.mode, answerability=probability)
+        notices = []
+        if probability is not None and probability < self.model.doubt:
+            answer.uncertain = True
+            notices.append(DOUBT)
         if draft.unmentioned:  # "overhead bij een begeleidingsproject" answered from the valorisation call
-            answer.notice = UNMENTIONED.format(words=" en ".join(f"‘{w}’" for w in draft.unmentioned))
+            notices.append(UNMENTIONED.format(words=" en ".join(f"‘{w}’" for w in draft.unmentioned)))
+        answer.notice = " ".join(notices)
         return answer
 
     def draft(self, query: Query, hits: Sequence[Hit], snap: IndexSnapshot | None = None) -> Draft:

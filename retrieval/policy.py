@@ -160,7 +160,13 @@ class Signals:
 
 @dataclass(frozen=True)
 class AnswerabilityModel:
-    """Logistic regression over standardised signals; refuse below `threshold`."""
+    """Logistic regression over standardised signals; refuse below `threshold`, answer with a
+    caveat below `doubt`.
+
+    One threshold cannot serve both: set for few false refusals it lets most unanswerable questions
+    through; set for most of those it refuses many answerable ones. Between the two the answer is
+    given, and the user is told that the documents may not say it.
+    """
 
     coefficients: tuple[float, ...]
     intercept: float
@@ -168,6 +174,7 @@ class AnswerabilityModel:
     scales: tuple[float, ...]
     threshold: float
     signals: tuple[str, ...] = SIGNALS
+    doubt: float = 0.0  # no caveat tier unless the fitted model has one
 
     def probability(self, signals: Signals) -> float:
         values = [float(getattr(signals, name)) for name in self.signals]
@@ -182,5 +189,5 @@ class AnswerabilityModel:
         return cls(
             coefficients=tuple(data["coefficients"]), intercept=float(data["intercept"]),
             means=tuple(data["means"]), scales=tuple(data["scales"]), threshold=float(data["threshold"]),
-            signals=tuple(data["signals"]),
+            signals=tuple(data["signals"]), doubt=float(data.get("doubt_threshold", 0.0)),
         )

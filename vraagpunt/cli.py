@@ -65,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("calibrate", help="het weigermodel opnieuw fitten op de afstemset (kruisgevalideerd)")
     p.add_argument("--dataset", type=Path, default=None)
     p.add_argument("--max-false-refusals", type=float, default=0.05)
+    p.add_argument("--max-doubted", type=float, default=None,
+                   help="aandeel beantwoordbare vragen dat een voorbehoud mag krijgen (standaard 0,15)")
     p.set_defaults(handler=cmd_calibrate)
 
     p = sub.add_parser("chat", help="vragen stellen in de terminal")
@@ -170,7 +172,7 @@ def format_answer(answer: Answer) -> str:
     if answer.standalone_question and answer.standalone_question != " ".join(answer.question.split()):
         lines.append(f"(Gelezen als: {answer.standalone_question})")
     if answer.notice:
-        lines.append(f"Let op: {answer.notice}")
+        lines.append(answer.notice if answer.notice.startswith("Let op") else f"Let op: {answer.notice}")
     lines.append(answer.text)
     if answer.direct and len(answer.direct_sentences) and not answer.refused:
         lines.append("")
@@ -192,10 +194,11 @@ def cmd_eval(args, settings: Settings) -> int:
 
 
 def cmd_calibrate(args, settings: Settings) -> int:
-    from evals.calibrate import run
+    from evals.calibrate import MAX_DOUBTED, MODEL_PATH, run
     from evals.dataset import DEFAULT_DATASET
 
-    run(settings, args.dataset or DEFAULT_DATASET, args.max_false_refusals)
+    doubted = MAX_DOUBTED if args.max_doubted is None else args.max_doubted
+    run(settings, args.dataset or DEFAULT_DATASET, args.max_false_refusals, MODEL_PATH, doubted)
     return 0
 
 

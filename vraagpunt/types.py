@@ -115,6 +115,7 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     direct: tuple[tuple[int, int], ...] = ()  # character spans in `text` of the sentences that answer directly
     answerability: float | None = None  # calibrated probability that the documents answer the question
+    uncertain: bool = False  # answered, but the documents may well not say this (see AnswerabilityModel.doubt)
     hits: tuple[Hit, ...] = ()  # the passages the answer step was given, best first
 
     @property
@@ -151,6 +152,7 @@ def answer_to_dict(answer: Answer, id: str | None = None) -> dict:
         "answer": answer.text,
         "direct_answer": answer.direct_sentences,
         "refused": answer.refused,
+        "uncertain": answer.uncertain,
         "answerability": None if answer.answerability is None else round(answer.answerability, 4),
         "mode": answer.mode,
         "citations": citations,

@@ -108,6 +108,14 @@ def test_a_question_that_stands_on_its_own_is_not_read_as_a_follow_up(app):
     assert app.info and "niet in de documenten" in app.info[-1].value  # not the call's budget figures
 
 
+def test_an_answer_the_documents_may_not_give_says_so(app):
+    from retrieval.extractive import DOUBT
+
+    ask(app, "Tot welke datum kan ik mijn valorisatievoorstel indienen?")  # the call's Q&A names no deadline
+    assert not app.info and "Bronnen" in texts(app)  # answered, with the closest passage: no refusal
+    assert any(DOUBT in h for h in blocks(app, "vp-caption"))  # but the user is told it may not answer
+
+
 def test_out_of_corpus_question_is_refused_calmly(app):
     ask(app, "Wat is het recept voor lasagne bolognese?")
     assert app.info and "niet in de documenten" in app.info[0].value

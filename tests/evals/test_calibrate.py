@@ -46,6 +46,11 @@ def test_calibrate_reports_out_of_fold_figures_next_to_the_model():
     model = calibrate(rows, max_false_refusals=0.05)
     cv = model["cross_validation"]
     assert cv["false_refusal_rate"] <= 0.05 and cv["refusal_recall"] > 0.2 and cv["auc"] > 0.8
+    # The caveat tier sits above the refusal threshold: it flags more of both kinds, answerable ones
+    # within its own budget.
+    assert model["doubt_threshold"] > model["threshold"]
+    assert cv["false_refusal_rate"] < cv["false_doubt_rate"] <= cv["max_doubted"] == 0.15
+    assert cv["doubt_recall"] > cv["refusal_recall"]
     assert len(model["coefficients"]) == len(model["means"]) == len(model["scales"]) == 5
 
 
@@ -55,4 +60,5 @@ def test_the_shipped_model_was_fitted_on_the_tuning_set_within_the_false_refusal
     assert model["fitted_on"]["dataset"] == "dataset.jsonl"  # never on a sealed set
     cv = model["cross_validation"]
     assert cv["false_refusal_rate"] <= cv["max_false_refusals"] == 0.05
+    assert model["doubt_threshold"] > model["threshold"] and cv["false_doubt_rate"] <= cv["max_doubted"]
     assert cv["n"] >= 300 and cv["n_unanswerable"] >= 50

@@ -11,6 +11,7 @@ import pytest
 
 from retrieval.assistant import EMPTY_QUESTION, TRUNCATED
 from retrieval.compose import NOT_FOUND
+from retrieval.extractive import DOUBT
 from retrieval.policy import AnswerWeights
 from vraagpunt.types import answer_to_dict
 
@@ -23,6 +24,7 @@ IN_CORPUS = [
     ("Met hoeveel scholen gaat een begeleidingsproject minstens van start?", "vijf scholen"),
     ("Hoe lang duurt een begeleidingsproject?", "15 maand"),
 ]
+DEADLINE = "Tot welke datum kan ik mijn valorisatievoorstel indienen?"  # not in the documents, but close
 OUT_OF_CORPUS = ["Wat is de hoofdstad van Frankrijk?", "Wat is het recept voor lasagne bolognese?",
                  "Hoeveel kost een parkeerkaart in Gent?"]
 _QUOTE = re.compile(r"(.+?)\s*\[(\d+)\](?:\n|$)", re.S)
@@ -102,6 +104,18 @@ def test_out_of_corpus_questions_are_refused_calmly(assistant, question):
     assert answer.refused and answer.text == NOT_FOUND
     assert answer.answerability is not None and answer.answerability < 0.5
     assert len(answer.citations) <= 3
+
+
+def test_an_answer_the_documents_may_not_give_comes_with_a_caveat(assistant):
+    # The call's Q&A names no deadline; the closest passage is quoted, and the user is told it may not answer.
+    doubtful = assistant.ask(DEADLINE)
+    model = assistant.generator.model
+    assert not doubtful.refused and doubtful.uncertain and DOUBT in doubtful.notice
+    assert model.threshold <= doubtful.answerability < model.doubt
+    assert answer_to_dict(doubtful)["uncertain"] is True
+    sure = assistant.ask("Wat is een begeleidingsproject?")
+    assert not sure.uncertain and DOUBT not in sure.notice and sure.answerability >= model.doubt
+    assert answer_to_dict(sure)["uncertain"] is False
 
 
 def test_possibly_relevant_passages_share_a_content_term_of_the_question(assistant):

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 VRAAGPUNT = Path(sys.executable).parent / "vraagpunt"
 CITATION_FIELDS = {"n", "source", "title", "kind", "page", "section", "text", "score"}
 ANSWER_FIELDS = {"id", "question", "standalone_question", "answer", "direct_answer", "refused", "answerability", "mode",
-                 "citations", "timings_ms"}
+                 "citations", "timings_ms", "uncertain"}
 
 
 @pytest.fixture(scope="module")

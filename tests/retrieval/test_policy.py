@@ -111,10 +111,11 @@ def test_answerability_rises_with_its_evidence_and_loads_from_json(tmp_path):
                                 "intercept": 0.0, "means": list(model.means), "scales": list(model.scales),
                                 "threshold": 0.5}), encoding="utf-8")
     assert AnswerabilityModel.load(path).probability(strong) == pytest.approx(model.probability(strong))
+    assert AnswerabilityModel.load(path).doubt == 0.0  # a model fitted without a caveat tier gives none
     assert AnswerabilityModel.load(tmp_path / "absent.json") is None
 
 
 def test_the_shipped_model_reads_the_signals_the_answer_step_computes():
     model = AnswerabilityModel.load()
     assert model is not None and model.signals == SIGNALS
-    assert len(model.coefficients) == len(SIGNALS) and 0.0 < model.threshold < 1.0
+    assert len(model.coefficients) == len(SIGNALS) and 0.0 < model.threshold < model.doubt < 1.0
