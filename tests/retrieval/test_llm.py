@@ -92,7 +92,7 @@ def test_answer_without_citations_falls_back_to_extractive(llm_assistant, openai
     _, answer = run(llm_assistant, OVERHEAD)
 
     assert answer.mode == "extractive"
-    assert answer.notice == NO_CITATIONS
+    assert answer.notice.endswith(NO_CITATIONS)  # after any notice of the extractive answer itself
     assert answer.citations and "[1]" in answer.text
     assert "10%" in answer.text
 
@@ -102,7 +102,7 @@ def test_server_error_falls_back_to_extractive(llm_assistant, openai_stub):
 
     pieces, answer = run(llm_assistant, OVERHEAD)
 
-    assert answer.mode == "extractive" and answer.notice == UNREACHABLE
+    assert answer.mode == "extractive" and answer.notice.endswith(UNREACHABLE)
     assert "10%" in answer.text
     assert "".join(pieces).strip() == answer.text, "nothing was streamed before the failure, so the fallback is"
 
@@ -114,7 +114,7 @@ def test_hanging_server_times_out_into_the_fallback(llm_assistant, openai_stub):
     _, answer = run(llm_assistant, OVERHEAD)
 
     assert time.perf_counter() - started < 6, "llm_timeout=1 s must bound the wait"
-    assert answer.mode == "extractive" and answer.notice == UNREACHABLE
+    assert answer.mode == "extractive" and answer.notice.endswith(UNREACHABLE)
     assert answer.citations
 
 
@@ -124,7 +124,7 @@ def test_connection_dropped_mid_stream_is_superseded_by_the_fallback(llm_assista
     pieces, answer = run(llm_assistant, OVERHEAD)
 
     assert pieces, "the start of the model's answer was streamed"
-    assert answer.mode == "extractive" and answer.notice == UNREACHABLE
+    assert answer.mode == "extractive" and answer.notice.endswith(UNREACHABLE)
     assert "heel wat meer" not in answer.text
     assert answer.citations
 
