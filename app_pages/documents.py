@@ -168,7 +168,7 @@ def _remove(config: Settings, source: str) -> None:
 
 
 def _admin(config: Settings, sources: list[str]) -> None:
-    st.subheader("Beheer")
+    st.header("Beheer")
     with st.container(border=True):
         st.markdown("**Document toevoegen**")
         files = st.file_uploader(
