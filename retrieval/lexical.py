@@ -220,6 +220,11 @@ class CorpusVocabulary:
         self._specific.clear()
 
     @property
+    def word_counts(self) -> Counter[str]:
+        """How often the corpus uses each word (read only)."""
+        return self._counts
+
+    @property
     def _total(self) -> int:
         return self._words or 1
 

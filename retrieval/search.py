@@ -27,16 +27,6 @@ class SearchFilter:
     def allows(self, chunk: Chunk) -> bool:
         return (not self.kinds or chunk.kind in self.kinds) and (not self.sources or chunk.source in self.sources)
 
-    def where(self) -> dict | None:
-        clauses = []
-        if self.kinds:
-            clauses.append({"kind": {"$in": list(self.kinds)}})
-        if self.sources:
-            clauses.append({"source": {"$in": list(self.sources)}})
-        if not clauses:
-            return None
-        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
 
 class IndexSnapshot:
     """The chunks of one index generation with their lexical index and every stored vector.
@@ -92,20 +82,19 @@ class IndexSnapshot:
         self._sentence_rows = np.asarray(sentence_rows, dtype=np.int64)
         self.kinds = np.asarray([c.kind for c in chunks], dtype=object)
         self.sources = np.asarray([c.source for c in chunks], dtype=object)
-        # Each passage is split into words once for the analyser's vocabulary, the corpus vocabulary and the
-        # 4-grams, and analysed once more for BM25 (which needs the whole vocabulary to split compounds).
-        counts: collections.Counter[str] = collections.Counter()
+        # Each passage is split into words once for the corpus vocabulary (whose word counts the analyser
+        # also uses) and the 4-grams, and analysed once more for BM25 (which needs the whole vocabulary to
+        # split compounds).
         self.vocabulary = CorpusVocabulary()
 
         def grams() -> Iterator[list[str]]:
             for chunk in chunks:
                 words = DutchAnalyzer.words(chunk.context_text())
-                counts.update(words)
                 self.vocabulary.add(chunk.source, words)
                 yield word_ngrams(words)
 
         self.ngrams = BM25(grams())
-        self.analyzer = DutchAnalyzer.from_counts(counts)
+        self.analyzer = DutchAnalyzer.from_counts(self.vocabulary.word_counts)
         self.bm25 = BM25(self._terms(c) for c in chunks)
         self.background = _background(self.matrix, self._sentence_rows)
 

@@ -193,8 +193,7 @@ class _ReadCopy:
         self.count += len(ids)
 
     def close(self) -> None:
-        self._vectors.close()
-        self._records.close()
+        self.abort()
         (self.folder / COPY_DONE).write_text(json.dumps({"count": self.count, "dim": self.dim}), encoding="utf-8")
 
     def abort(self) -> None:
