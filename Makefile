@@ -29,7 +29,7 @@ $(VENV)/bin/pip:
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(VENV)/.run-installed: pyproject.toml | $(VENV)/bin/pip
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet $(TORCH) -e .
 	touch $@
 
 $(VENV)/.test-installed: pyproject.toml | $(VENV)/bin/pip
