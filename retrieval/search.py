@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import collections
 import threading
+import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from retrieval.lexical import BM25, CorpusVocabulary, DutchAnalyzer, char_ngrams, word_ngrams
+from retrieval.lexical import Lexicon, char_ngrams, lexicon_file
 from vraagpunt.embedding import Embedder
 from vraagpunt.index import ROLE_CHUNK, ROLE_QUESTION, ROLE_SENTENCE, ChromaIndex, IndexEntry, IndexState
 from vraagpunt.settings import Settings
@@ -38,8 +40,9 @@ class IndexSnapshot:
     """
 
     def __init__(self, state: IndexState, entries: Iterable[tuple[IndexEntry, np.ndarray | None]], size: int | None = None,
-                 matrix: np.ndarray | None = None) -> None:
-        """`entries` with their vectors, or, given `matrix` (a generation's read copy), in its row order."""
+                 matrix: np.ndarray | None = None, lexicon_path: Path | None = None) -> None:
+        """`entries` with their vectors, or, given `matrix` (a generation's read copy), in its row order.
+        `lexicon_path`: where this generation's lexicon is kept (loaded when there, else built and saved)."""
         self.state = state
         chunks: list[Chunk] = []
         roles: list[str] = []
@@ -82,20 +85,9 @@ class IndexSnapshot:
         self._sentence_rows = np.asarray(sentence_rows, dtype=np.int64)
         self.kinds = np.asarray([c.kind for c in chunks], dtype=object)
         self.sources = np.asarray([c.source for c in chunks], dtype=object)
-        # Each passage is split into words once for the corpus vocabulary (whose word counts the analyser
-        # also uses) and the 4-grams, and analysed once more for BM25 (which needs the whole vocabulary to
-        # split compounds).
-        self.vocabulary = CorpusVocabulary()
-
-        def grams() -> Iterator[list[str]]:
-            for chunk in chunks:
-                words = DutchAnalyzer.words(chunk.context_text())
-                self.vocabulary.add(chunk.source, words)
-                yield word_ngrams(words)
-
-        self.ngrams = BM25(grams())
-        self.analyzer = DutchAnalyzer.from_counts(self.vocabulary.word_counts)
-        self.bm25 = BM25(self._terms(c) for c in chunks)
+        lexicon = _lexicon(chunks, lexicon_path)
+        self.vocabulary, self.analyzer = lexicon.vocabulary, lexicon.analyzer
+        self.bm25, self.ngrams = lexicon.bm25, lexicon.ngrams
         self.background = _background(self.matrix, self._sentence_rows)
 
     def sentences(self, chunk_id: str) -> list[tuple[str, np.ndarray]]:
@@ -144,11 +136,28 @@ class IndexSnapshot:
                 best[chunk_id] = float(value)
         return best
 
-    def _terms(self, chunk: Chunk) -> list[str]:
-        terms = self.analyzer.analyze(chunk.context_text())
-        if chunk.question:  # the FAQ question is a field of its own: count it once more
-            terms += self.analyzer.analyze(chunk.question)
-        return terms
+
+
+def prepare(settings: Settings, index: ChromaIndex, embedder: Embedder) -> None:
+    """Build what every later process reads of the live generation (its lexicon) now, after an ingest,
+    so that the first question does not wait for it (~20 s at 100x the corpus)."""
+    Searcher(settings, index, embedder).snapshot()
+
+
+def _lexicon(chunks: Sequence[Chunk], path: Path | None) -> Lexicon:
+    """The generation's lexicon from its file, or built (and saved for the next process when it can be)."""
+    if path is not None and path.is_file():
+        try:
+            return Lexicon.load(path)
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            pass  # a damaged file is rebuilt below and replaced
+    lexicon = Lexicon.build([(c.source, c.context_text(), c.question or "") for c in chunks])
+    if path is not None:
+        try:
+            lexicon.save(path)
+        except OSError:  # a read-only data folder: this process keeps its own, the next builds again
+            pass
+    return lexicon
 
 
 def _grown(matrix: np.ndarray, rows: int, dim: int) -> np.ndarray:
@@ -220,7 +229,9 @@ class Searcher:
                 return current  # loaded by another thread meanwhile
             matrix = self._index.vectors(state)  # a memory map of the generation's read copy, when it has one
             entries = self._index.entries(state, include_embeddings=matrix is None)
-            snapshot = IndexSnapshot(state, entries, self._index.size(state), matrix)
+            folder = self._index.folder(state)
+            snapshot = IndexSnapshot(state, entries, self._index.size(state), matrix,
+                                     lexicon_file(folder) if folder else None)
             with self._lock:
                 self._snapshot = snapshot
             return snapshot

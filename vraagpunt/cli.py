@@ -98,6 +98,7 @@ def cmd_ingest(args, settings: Settings) -> int:
     from tqdm import tqdm
 
     from ingest.pipeline import ingest
+    from retrieval.search import prepare
     from vraagpunt.embedding import make_embedder
     from vraagpunt.index import open_index
 
@@ -112,12 +113,14 @@ def cmd_ingest(args, settings: Settings) -> int:
     def waiting(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
+    embedder = make_embedder(settings)
     report = ingest(
-        settings, make_embedder(settings), open_index(settings), args.paths or None,
+        settings, embedder, open_index(settings), args.paths or None,
         rebuild=args.rebuild, progress=progress, on_wait=waiting,
     )
     if bar is not None:
         bar.close()
+    prepare(settings, open_index(settings), embedder)
     print(
         f"{report.documents} documenten, {report.chunks} passages: {report.new} nieuw, "
         f"{report.unchanged} ongewijzigd, {report.removed} verwijderd; {report.embedded} vectoren berekend "

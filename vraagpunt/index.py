@@ -435,6 +435,12 @@ class ChromaIndex:
         copy = self._store.copy(state)
         return copy[1] if copy else self._opened(state).collection.count()
 
+    def folder(self, state: IndexState) -> Path | None:
+        """The folder of a generation with a read copy (embedded mode), where what is derived from it can
+        be kept beside it; None in server mode, where each replica derives its own."""
+        copy = self._store.copy(state)
+        return copy[0] if copy else None
+
     def vectors(self, state: IndexState) -> np.ndarray | None:
         """Every vector of a generation as one read-only matrix, in the order of `entries`, when the
         generation has a read copy (embedded mode); None otherwise."""

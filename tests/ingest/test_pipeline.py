@@ -125,7 +125,7 @@ def test_interrupted_ingest_leaves_previous_index_usable(tmp_path, small_corpus,
     before = open_index(settings).state()
     shutil.copy(CORPUS / "valorisatieprojecten-qa-infosessie-2025.pdf", small_corpus)
     with pytest.raises(KeyboardInterrupt):
-        ingest(settings, FailingEmbedder(after=1), open_index(settings))
+        ingest(settings, FailingEmbedder(after=0), open_index(settings))  # inside the first batch of new texts
     index = open_index(settings)
     assert index.state() == before
     folders = {p.name for p in (settings.data_dir / "index").iterdir() if p.is_dir()}
