@@ -48,12 +48,13 @@ KIND_LABELS = {
 
 def datasets() -> dict[str, object]:
     """The evaluation sets staff can run: {label: path}; a sealed set only when its file exists."""
-    from evals.dataset import DEFAULT_DATASET, HOLDOUT_DATASET, SEALED2_DATASET, SEALED_DATASET
+    from evals.dataset import DEFAULT_DATASET, HOLDOUT_DATASET, SEALED2_DATASET, SEALED3_DATASET, SEALED_DATASET
 
     sets = {"Afstemset (dataset.jsonl)": DEFAULT_DATASET}
     for label, path in (("Verzegeld: achtergehouden vragen (holdout.jsonl)", HOLDOUT_DATASET),
                         ("Verzegeld: nieuwe vragen (sealed.jsonl)", SEALED_DATASET),
-                        ("Verzegeld: derde set (sealed2.jsonl)", SEALED2_DATASET)):
+                        ("Verzegeld: derde set (sealed2.jsonl)", SEALED2_DATASET),
+                        ("Verzegeld: vierde set (sealed3.jsonl)", SEALED3_DATASET)):
         if path.is_file():
             sets[label] = path
     return sets

@@ -2,8 +2,8 @@
 
     python -m evals.calibrate [--dataset evals/dataset.jsonl] [--max-false-refusals 0.05]
 
-Only the tuning set is used: the sealed sets (`holdout.jsonl`, `sealed.jsonl`, `sealed2.jsonl`) never
-choose anything.
+Only the tuning set is used: the sealed sets (`holdout.jsonl`, `sealed.jsonl`, `sealed2.jsonl`,
+`sealed3.jsonl`) never choose anything.
 The threshold is set on out-of-fold probabilities so that at most `--max-false-refusals` of the
 answerable questions are refused; a second, higher one (`--max-doubted`) marks answers that come with the
 caveat that the documents may not say it. The coefficients written are those of a fit on the whole set.

@@ -1,7 +1,7 @@
 """Evaluation sets: reading them (every bad line reported up front) and checking them against the corpus.
 
-Four sets ship with Vraagpunt. `dataset.jsonl` is the tuning set: weights, thresholds and the
-answerability model are chosen on it. `holdout.jsonl`, `sealed.jsonl` and `sealed2.jsonl` are sealed:
+Five sets ship with Vraagpunt. `dataset.jsonl` is the tuning set: weights, thresholds and the
+answerability model are chosen on it. `holdout.jsonl`, `sealed.jsonl`, `sealed2.jsonl` and `sealed3.jsonl` are sealed:
 written by people who had not seen Vraagpunt's answers, never used to choose anything, reported next to
 the tuning set.
 """
@@ -20,7 +20,8 @@ DEFAULT_DATASET = REPO_ROOT / "evals" / "dataset.jsonl"
 HOLDOUT_DATASET = REPO_ROOT / "evals" / "holdout.jsonl"
 SEALED_DATASET = REPO_ROOT / "evals" / "sealed.jsonl"
 SEALED2_DATASET = REPO_ROOT / "evals" / "sealed2.jsonl"
-SEALED_SETS = (HOLDOUT_DATASET, SEALED_DATASET, SEALED2_DATASET)
+SEALED3_DATASET = REPO_ROOT / "evals" / "sealed3.jsonl"
+SEALED_SETS = (HOLDOUT_DATASET, SEALED_DATASET, SEALED2_DATASET, SEALED3_DATASET)
 KINDS = ("fact", "number", "rule", "concept", "multi", "followup", "unanswerable")
 PERSONAS = ("teacher", "applicant", "staff")
 # Optional fields and what a missing one means.

@@ -316,7 +316,8 @@ def test_evaluation_page_runs_the_held_out_set_apart(app):
     box = app.selectbox[0]
     assert box.label == "Evaluatieset"
     assert box.options == ["Afstemset (dataset.jsonl)", "Verzegeld: achtergehouden vragen (holdout.jsonl)",
-                           "Verzegeld: nieuwe vragen (sealed.jsonl)", "Verzegeld: derde set (sealed2.jsonl)"]
+                           "Verzegeld: nieuwe vragen (sealed.jsonl)", "Verzegeld: derde set (sealed2.jsonl)",
+                           "Verzegeld: vierde set (sealed3.jsonl)"]
     box.select("Verzegeld: achtergehouden vragen (holdout.jsonl)").run()
     assert not app.exception, app.exception
     # Never the tuning set's report under the held-out label: its own run, or none yet.

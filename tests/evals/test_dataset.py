@@ -7,7 +7,8 @@ import copy
 import pytest
 
 from evals.dataset import (
-    DEFAULT_DATASET, HOLDOUT_DATASET, SEALED2_DATASET, SEALED_DATASET, load_dataset, load_documents, validate_dataset,
+    DEFAULT_DATASET, HOLDOUT_DATASET, SEALED2_DATASET, SEALED3_DATASET, SEALED_DATASET, load_dataset, load_documents,
+    validate_dataset,
 )
 from vraagpunt.errors import InputError
 from tests.conftest import make_settings
@@ -28,7 +29,9 @@ def test_real_dataset_is_valid(items, documents):
     assert validate_dataset(items, documents) == []
 
 
-@pytest.mark.parametrize("path, size", [(HOLDOUT_DATASET, 48), (SEALED_DATASET, 80), (SEALED2_DATASET, 80)])
+@pytest.mark.parametrize(
+    "path, size", [(HOLDOUT_DATASET, 48), (SEALED_DATASET, 80), (SEALED2_DATASET, 80), (SEALED3_DATASET, 80)]
+)
 def test_sealed_sets_are_valid_and_share_no_question_with_the_tuning_set(items, documents, path, size):
     sealed = load_dataset(path)
     assert len(sealed) == size

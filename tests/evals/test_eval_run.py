@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from evals.dataset import DEFAULT_DATASET, HOLDOUT_DATASET, SEALED2_DATASET, SEALED_DATASET
+from evals.dataset import DEFAULT_DATASET, HOLDOUT_DATASET, SEALED2_DATASET, SEALED3_DATASET, SEALED_DATASET
 from evals.history import check_floor, compare_runs, dataset_key, load_history, load_report, save_run
 from evals.model import SYSTEM
 from evals.report import headline_table
@@ -80,7 +80,10 @@ def test_full_evaluation_meets_the_floor(corpus_settings, assistant, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", [HOLDOUT_DATASET, SEALED_DATASET, SEALED2_DATASET], ids=["holdout", "sealed", "sealed2"])
+@pytest.mark.parametrize(
+    "path", [HOLDOUT_DATASET, SEALED_DATASET, SEALED2_DATASET, SEALED3_DATASET],
+    ids=["holdout", "sealed", "sealed2", "sealed3"],
+)
 def test_sealed_sets_are_measured_against_the_own_top_passage(corpus_settings, assistant, path):
     """Only totals are read here: a sealed set chooses nothing, it guards against losing ground."""
     report = run_evaluation(corpus_settings, assistant, path, k=5, baselines=False)
