@@ -21,7 +21,7 @@ from vraagpunt.types import Chunk, Document
 
 Progress = Callable[[int, int], None]
 STAGES = ("load", "clean", "chunk", "embed", "write")
-_EMBED_BATCH = 256  # texts per embedding call: torch sorts them by length, so fewer pad tokens
+_EMBED_BATCH = 1024  # texts per embedding call: torch groups them by length (see vraagpunt/e5torch.py)
 _FRESH_KEPT = 20_000
 
 

