@@ -140,8 +140,11 @@ class IndexSnapshot:
 
 def prepare(settings: Settings, index: ChromaIndex, embedder: Embedder) -> None:
     """Build what every later process reads of the live generation (its lexicon) now, after an ingest,
-    so that the first question does not wait for it (~20 s at 100x the corpus)."""
-    Searcher(settings, index, embedder).snapshot()
+    so that the first question does not wait for it (~20 s at 100x the corpus). In server mode each
+    replica builds its own, and there is nothing to keep."""
+    state = index.state()
+    if state is not None and index.folder(state) is not None:
+        Searcher(settings, index, embedder).snapshot()
 
 
 def _lexicon(chunks: Sequence[Chunk], path: Path | None) -> Lexicon:
