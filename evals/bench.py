@@ -193,7 +193,8 @@ def worker_ingest(task: dict) -> dict:
     model_s = time.perf_counter() - started
     report = ingest(settings, embedder, open_index(settings))
     preparing = time.perf_counter()
-    prepare(settings, open_index(settings), embedder)  # as `vraagpunt ingest` does: the lexicon for later starts
+    del embedder
+    prepare(open_index(settings))  # as `vraagpunt ingest` does: the lexicon for later starts
     report.seconds += time.perf_counter() - preparing
     report.stages["lexicon"] = time.perf_counter() - preparing
     if task.get("pool"):  # the real vectors of this index: the pool derived vectors are mixed from

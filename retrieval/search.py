@@ -64,7 +64,7 @@ class IndexSnapshot:
                 staged.setdefault(entry.chunk.id, []).append((int(entry.id.rsplit("-s", 1)[1]), row, entry.text))
             row += 1
         self.matrix = matrix[:row] if row < len(matrix) else matrix
-        chunks.sort(key=lambda c: (c.source, c.ordinal))
+        chunks = _in_order(chunks)
         self.chunks = chunks
         self.by_id = {c.id: i for i, c in enumerate(chunks)}
         role_of = np.asarray(roles, dtype=object)
@@ -138,23 +138,35 @@ class IndexSnapshot:
 
 
 
-def prepare(settings: Settings, index: ChromaIndex, embedder: Embedder) -> None:
+def prepare(index: ChromaIndex) -> None:
     """Build what every later process reads of the live generation (its lexicon) now, after an ingest,
-    so that the first question does not wait for it (~20 s at 100x the corpus). In server mode each
-    replica builds its own, and there is nothing to keep."""
+    so that the first question does not wait for it (~20 s at 100x the corpus).
+
+    Only the passages are read, not the vectors: at 100x a whole snapshot next to what the ingest still
+    held took the ingest past 2 GB. In server mode each replica builds its own; there is nothing to keep.
+    """
     state = index.state()
-    if state is not None and index.folder(state) is not None:
-        Searcher(settings, index, embedder).snapshot()
+    folder = index.folder(state) if state is not None else None
+    if folder is None or lexicon_file(folder).is_file():
+        return
+    chunks = [entry.chunk for entry, _ in index.entries(state) if entry.role == ROLE_CHUNK]
+    _lexicon(chunks, lexicon_file(folder))
+
+
+def _in_order(chunks: list[Chunk]) -> list[Chunk]:
+    """Passages in document order: the position of a passage here is its number in the lexical indexes."""
+    return sorted(chunks, key=lambda c: (c.source, c.ordinal))
 
 
 def _lexicon(chunks: Sequence[Chunk], path: Path | None) -> Lexicon:
-    """The generation's lexicon from its file, or built (and saved for the next process when it can be)."""
+    """The generation's lexicon from its file, or built (and saved for the next process when it can be).
+    `chunks` must be in `_in_order` order."""
     if path is not None and path.is_file():
         try:
             return Lexicon.load(path)
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
             pass  # a damaged file is rebuilt below and replaced
-    lexicon = Lexicon.build([(c.source, c.context_text(), c.question or "") for c in chunks])
+    lexicon = Lexicon.build([(c.source, c.context_text(), c.question or "") for c in _in_order(chunks)])
     if path is not None:
         try:
             lexicon.save(path)

@@ -120,7 +120,8 @@ def cmd_ingest(args, settings: Settings) -> int:
     )
     if bar is not None:
         bar.close()
-    prepare(settings, open_index(settings), embedder)
+    del embedder  # the lexicon needs no model: let the memory go first
+    prepare(open_index(settings))
     print(
         f"{report.documents} documenten, {report.chunks} passages: {report.new} nieuw, "
         f"{report.unchanged} ongewijzigd, {report.removed} verwijderd; {report.embedded} vectoren berekend "

@@ -79,3 +79,25 @@ def test_the_file_name_follows_the_code_that_builds_it(tmp_path, monkeypatch):
     source.write_text(open(lexical.__file__, encoding="utf-8").read() + "\n# another analyser\n", encoding="utf-8")
     monkeypatch.setattr(lexical, "__file__", str(source))
     assert lexicon_file(tmp_path) != before and lexicon_file(tmp_path).parent == tmp_path
+
+
+def test_prepare_after_an_ingest_writes_the_lexicon_a_searcher_would_have_built(tmp_path, small_corpus, embedder, monkeypatch):
+    from ingest.pipeline import ingest
+    from retrieval.search import prepare
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path, corpus=small_corpus)
+    ingest(settings, embedder, open_index(settings))
+    index = open_index(settings)
+    path = lexicon_file(index.folder(index.state()))
+    assert not path.is_file()
+    prepare(index)
+    assert path.is_file()
+    prepared = path.read_bytes()
+    questions = ["hoeveel scholen bereikt een begeleidingsproject?", "extra middelen zorg", "ondersteuningsnetwerk"]
+    with monkeypatch.context() as patched:
+        patched.setattr(lexical.Lexicon, "build", staticmethod(lambda passages: pytest.fail("should be read")))
+        read = [[h.chunk.id for h in Searcher(settings, open_index(settings), embedder).search(q)] for q in questions]
+    path.unlink()  # now a searcher builds it itself, from the snapshot's passages
+    built = [[h.chunk.id for h in Searcher(settings, open_index(settings), embedder).search(q)] for q in questions]
+    assert read == built and path.read_bytes() == prepared
