@@ -202,11 +202,14 @@ def _sync(
                 if entry.role == ROLE_CHUNK:
                     removed_chunks.add(entry.id)
                 known[embedded_text(entry)] = vector
-    to_embed = [(entry, text) for entry, text in wanted if entry.id not in kept]
-    report.new = sum(entry.role == ROLE_CHUNK for entry, _ in to_embed)
+    # Entries only: their texts are made again batch by batch. Held for the whole write, the passages'
+    # context texts were ~100 MB at 100x the corpus, next to Chroma's index at its largest.
+    to_embed = [entry for entry, _ in wanted if entry.id not in kept]
+    report.new = sum(entry.role == ROLE_CHUNK for entry in to_embed)
     report.unchanged = sum(entry.role == ROLE_CHUNK and entry.id in kept for entry, _ in wanted)
     report.removed = len(removed_chunks)
-    report.embedded = len({text for _, text in to_embed if text not in known})
+    report.embedded = len({text for text in map(embedded_text, to_embed) if text not in known})
+    del wanted, wanted_ids, documents, chunks  # the entries keep their passages; pages and lookups can go
 
     if reuse and not to_embed and not removed_chunks:
         report.vectors = len(kept)
@@ -216,7 +219,7 @@ def _sync(
     if rebuild and state is not None and state.embedder != embedder.name:
         index.clear()
 
-    all_entries = [e for e, _ in kept.values()] + [e for e, _ in to_embed]
+    all_entries = [e for e, _ in kept.values()] + to_embed
 
     def batches() -> Iterator[tuple[list[IndexEntry], np.ndarray]]:
         carried = list(kept.values())
@@ -229,12 +232,12 @@ def _sync(
             progress(0, len(to_embed))
         for i in range(0, len(to_embed), _EMBED_BATCH):
             part = to_embed[i : i + _EMBED_BATCH]
-            texts = [t for _, t in part]
+            texts = [embedded_text(e) for e in part]
             missing = [t for t in dict.fromkeys(texts) if t not in known and t not in fresh]
             if missing:
                 with stage("embed"):
                     fresh.update(zip(missing, embedder.embed_passages(missing)))
-            yield [e for e, _ in part], np.vstack([known[t] if t in known else fresh[t] for t in texts])
+            yield part, np.vstack([known[t] if t in known else fresh[t] for t in texts])
             if len(fresh) > _FRESH_KEPT:  # bounded: a sentence repeats in the overlap of neighbouring passages
                 fresh.clear()
             done += len(part)
