@@ -195,8 +195,8 @@ def worker_ingest(task: dict) -> dict:
     preparing = time.perf_counter()
     del embedder
     prepare(open_index(settings))  # as `vraagpunt ingest` does: the lexicon for later starts
-    report.seconds += time.perf_counter() - preparing
     report.stages["lexicon"] = time.perf_counter() - preparing
+    report.seconds += report.stages["lexicon"]
     if task.get("pool"):  # the real vectors of this index: the pool derived vectors are mixed from
         index = open_index(settings)
         vectors = [v for _, v in index.entries(index.state(), include_embeddings=True)]

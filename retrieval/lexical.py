@@ -376,7 +376,19 @@ class Lexicon:
 def lexicon_file(folder: Path) -> Path:
     """Where a generation's lexicon is kept. The name carries a hash of the code that builds it, so a
     newer analyser (other stop words, another stemmer) never reads an older one's file."""
+    return folder / f"lexicon-{_code_hash(__file__, dutch.__file__)}.npz"
+
+
+@functools.lru_cache(maxsize=4)
+def _code_hash(*modules: str) -> str:
+    """A hash of the analyser's source files and the stemmer's version (read once per process)."""
+    from importlib.metadata import PackageNotFoundError, version
+
     code = hashlib.sha256()
-    for module in (Path(__file__), Path(dutch.__file__)):
-        code.update(module.read_bytes())
-    return folder / f"lexicon-{code.hexdigest()[:16]}.npz"
+    for module in modules:
+        code.update(Path(module).read_bytes())
+    try:
+        code.update(version("snowballstemmer").encode())
+    except PackageNotFoundError:
+        pass
+    return code.hexdigest()[:16]

@@ -137,7 +137,6 @@ class IndexSnapshot:
         return best
 
 
-
 def prepare(index: ChromaIndex) -> None:
     """Build what every later process reads of the live generation (its lexicon) now, after an ingest,
     so that the first question does not wait for it (~20 s at 100x the corpus).
@@ -147,10 +146,10 @@ def prepare(index: ChromaIndex) -> None:
     """
     state = index.state()
     folder = index.folder(state) if state is not None else None
-    if folder is None or lexicon_file(folder).is_file():
+    path = lexicon_file(folder) if folder is not None else None
+    if path is None or path.is_file():
         return
-    chunks = [entry.chunk for entry, _ in index.entries(state) if entry.role == ROLE_CHUNK]
-    _lexicon(chunks, lexicon_file(folder))
+    _lexicon(_in_order([entry.chunk for entry, _ in index.entries(state) if entry.role == ROLE_CHUNK]), path)
 
 
 def _in_order(chunks: list[Chunk]) -> list[Chunk]:
@@ -160,13 +159,13 @@ def _in_order(chunks: list[Chunk]) -> list[Chunk]:
 
 def _lexicon(chunks: Sequence[Chunk], path: Path | None) -> Lexicon:
     """The generation's lexicon from its file, or built (and saved for the next process when it can be).
-    `chunks` must be in `_in_order` order."""
+    `chunks` come in `_in_order` order: their positions are the lexical indexes' document numbers."""
     if path is not None and path.is_file():
         try:
             return Lexicon.load(path)
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
             pass  # a damaged file is rebuilt below and replaced
-    lexicon = Lexicon.build([(c.source, c.context_text(), c.question or "") for c in _in_order(chunks)])
+    lexicon = Lexicon.build([(c.source, c.context_text(), c.question or "") for c in chunks])
     if path is not None:
         try:
             lexicon.save(path)

@@ -281,9 +281,9 @@ def _batches(lengths: list[int]) -> list[tuple[list[int], int]]:
     """Groups of sequence indices with the length they are padded to.
 
     Lengths are rounded up to a few fixed sizes and batch sizes are powers of two, so the forward pass
-    sees a few hundred distinct shapes at most: oneDNN keeps compiled kernels (and their buffers) per shape, and with
-    every exact shape an ingest of 10x the corpus grew past 2 GB. Padding adds at most ~12% to a
-    sequence; a batch holds about `_TOKENS_PER_BATCH` tokens.
+    sees a few hundred distinct shapes at most: oneDNN keeps compiled kernels (and their buffers) per
+    shape, and with every exact shape an ingest of 10x the corpus grew past 2 GB. Padding adds at most
+    3 tokens below 64 and at most ~12% above; a batch holds about `_TOKENS_PER_BATCH` tokens.
     """
     by_size: dict[int, list[int]] = {}
     for index, length in enumerate(lengths):
