@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -81,11 +82,10 @@ def source_name(settings: Settings, path: Path) -> str:
         return resolved.as_posix()
 
 
-def load_corpus(settings: Settings, files: Sequence[Path]) -> tuple[list[Document], list[SkippedFile]]:
-    """Load every file; a file that cannot be read is skipped with its reason, never aborting the batch."""
+def read_corpus(settings: Settings, files: Sequence[Path]) -> Iterator[Document | SkippedFile]:
+    """Each file in turn as a Document, or as a SkippedFile with the reason it cannot be used; a bad file
+    never aborts the batch. One document at a time, so a caller can let each go before the next."""
     manifest = read_manifest(settings.corpus_dir)
-    documents: list[Document] = []
-    skipped: list[SkippedFile] = []
     by_content: dict[str, str] = {}
     for path in files:
         source = source_name(settings, path)
@@ -95,19 +95,27 @@ def load_corpus(settings: Settings, files: Sequence[Path]) -> tuple[list[Documen
                 max_file_mb=settings.max_file_mb, max_pages=settings.max_pages,
             )
         except IngestError as exc:
-            skipped.append(SkippedFile(source, str(exc)))
+            yield SkippedFile(source, str(exc))
             continue
         first = by_content.setdefault(doc.sha256, source)
         if first != source:  # the same file under two names: cited twice, answered twice
             reason = f"zelfde inhoud als {first}; niet dubbel geïndexeerd."
-            skipped.append(SkippedFile(source, reason, duplicate_of=first))
+            yield SkippedFile(source, reason, duplicate_of=first)
             continue
-        documents.append(doc)
+        yield doc
+
+
+def load_corpus(settings: Settings, files: Sequence[Path]) -> tuple[list[Document], list[SkippedFile]]:
+    """Every file loaded (see `read_corpus`): the documents and the skipped files."""
+    documents: list[Document] = []
+    skipped: list[SkippedFile] = []
+    for item in read_corpus(settings, files):
+        (skipped if isinstance(item, SkippedFile) else documents).append(item)
     return documents, skipped
 
 
-def index_entries(chunks: Sequence[Chunk]) -> list[tuple[IndexEntry, str]]:
-    """The vectors a chunk contributes, with the text each is embedded from.
+def index_entries(chunks: Sequence[Chunk]) -> list[IndexEntry]:
+    """The vectors the chunks contribute; `embedded_text` gives the text each is computed from.
 
     FAQ questions get a vector of their own, so a user's paraphrase can meet the question directly.
     """
@@ -119,7 +127,7 @@ def index_entries(chunks: Sequence[Chunk]) -> list[tuple[IndexEntry, str]]:
         # Small-to-big: single sentences are matched precisely and lead to their whole passage.
         for i, sentence in enumerate(sentence_units(chunk)):
             out.append(IndexEntry(f"{chunk.id}-s{i}", chunk, ROLE_SENTENCE, sentence))
-    return [(entry, embedded_text(entry)) for entry in out]
+    return out
 
 
 def embedded_text(entry: IndexEntry) -> str:
@@ -167,13 +175,24 @@ def _sync(
 ) -> IngestReport:
     started = time.perf_counter()
     files = discover(settings, paths)
-    with stage("clean"):  # the parsers' own text extraction counts as "load" inside
-        documents, skipped = load_corpus(settings, files)
+    report = IngestReport()
+    loaded_sources: set[str] = set()
+    chunks: list[Chunk] = []
+    # A document's pages and blocks go as soon as it is chunked: held for the whole corpus they were
+    # the largest part of the ingest's own memory at 100x the corpus (the parsers' text extraction
+    # counts as "load" inside "clean").
+    for item in _timed("clean", read_corpus(settings, files)):
+        if isinstance(item, SkippedFile):
+            report.skipped.append(item)
+            continue
+        loaded_sources.add(item.source)
+        report.pages += max(1, len(item.pages))
+        with stage("chunk"):
+            chunks.extend(chunk_document(item, size=settings.chunk_size, overlap=settings.chunk_overlap))
     with stage("chunk"):
-        chunks = [c for doc in documents for c in chunk_document(doc, size=settings.chunk_size, overlap=settings.chunk_overlap)]
         wanted = index_entries(chunks)
-    report = IngestReport(documents=len(documents), chunks=len(chunks), skipped=skipped,
-                          pages=sum(max(1, len(doc.pages)) for doc in documents), vectors=len(wanted))
+    report.documents, report.chunks, report.vectors = len(loaded_sources), len(chunks), len(wanted)
+    skipped = report.skipped
 
     state = index.state()
     if state is not None and state.embedder != embedder.name and not rebuild:
@@ -182,13 +201,12 @@ def _sync(
             "Gebruik `vraagpunt ingest --rebuild` om alles opnieuw te embedden."
         )
     reuse = state is not None and not rebuild
-    loaded_sources = {d.source for d in documents}
     in_scope = loaded_sources if paths else None  # None: every source not on disk any more is removed
     unreadable = {s.path for s in skipped if not s.duplicate_of}  # keep what they had in the index
 
     kept: dict[str, tuple[IndexEntry, np.ndarray]] = {}
     removed_chunks: set[str] = set()
-    wanted_ids = {entry.id for entry, _ in wanted}
+    wanted_ids = {entry.id for entry in wanted}
     # Vectors of entries that go, by the text they were computed from: a passage whose id changed only
     # because an edit above it moved its position, and every sentence of it, needs no new vector.
     known: dict[str, np.ndarray] = {}
@@ -202,14 +220,14 @@ def _sync(
                 if entry.role == ROLE_CHUNK:
                     removed_chunks.add(entry.id)
                 known[embedded_text(entry)] = vector
-    # Entries only: their texts are made again batch by batch. Held for the whole write, the passages'
+    # Entries only: their texts are made batch by batch. Held for the whole write, the passages'
     # context texts were ~100 MB at 100x the corpus, next to Chroma's index at its largest.
-    to_embed = [entry for entry, _ in wanted if entry.id not in kept]
+    to_embed = [entry for entry in wanted if entry.id not in kept]
     report.new = sum(entry.role == ROLE_CHUNK for entry in to_embed)
-    report.unchanged = sum(entry.role == ROLE_CHUNK and entry.id in kept for entry, _ in wanted)
+    report.unchanged = sum(entry.role == ROLE_CHUNK and entry.id in kept for entry in wanted)
     report.removed = len(removed_chunks)
-    report.embedded = len({text for text in map(embedded_text, to_embed) if text not in known})
-    del wanted, wanted_ids, documents, chunks  # the entries keep their passages; pages and lookups can go
+    report.embedded = _distinct(text for text in map(embedded_text, to_embed) if text not in known)
+    del wanted, wanted_ids, chunks  # the entries keep their passages; the lookups can go
 
     if reuse and not to_embed and not removed_chunks:
         report.vectors = len(kept)
@@ -249,6 +267,12 @@ def _sync(
     report.vectors = len(all_entries)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _distinct(texts: Iterable[str]) -> int:
+    """How many different texts, counted by digest: a set of the texts themselves would hold a copy of
+    every passage's context text at once."""
+    return len({hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest() for text in texts})
 
 
 def _timed(name: str, items: Iterable) -> Iterator:

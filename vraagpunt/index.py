@@ -64,7 +64,7 @@ _OPENING = "opening"
 MISSING = "Er is nog geen index. Voer eerst `vraagpunt ingest` uit."
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per vector, ~490,000 at 100x the corpus
 class IndexEntry:
     """One stored vector: a chunk, or an FAQ question or a sentence that points at its chunk.
 

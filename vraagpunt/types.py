@@ -41,7 +41,7 @@ class Document:
     sha256: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per passage, ~90,000 at 100x the corpus
 class Chunk:
     """A retrievable passage with everything needed to cite it."""
 

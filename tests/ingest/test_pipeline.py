@@ -187,3 +187,27 @@ def test_a_generation_reads_back_from_its_copy_exactly_as_from_chroma(tmp_path, 
     # Same sentences in the same order (the answerability model reads their median similarity).
     assert np.allclose(through_chroma.snapshot().background, copied.snapshot().background, atol=1e-6)
     assert "drie boeken" in expected[0][0].text
+
+
+def test_a_document_is_let_go_once_it_is_chunked(tmp_path, small_corpus, counting, monkeypatch):
+    """Pages and blocks of one document at a time: at 100x the corpus, holding every document until all
+    were chunked was a quarter of the ingest's peak memory."""
+    import weakref
+
+    import ingest.pipeline as pipeline
+
+    alive_at_chunking: list[int] = []
+    seen: list[weakref.ref] = []
+    chunk_document = pipeline.chunk_document
+
+    def watching(doc, **kwargs):
+        alive_at_chunking.append(sum(ref() is not None for ref in seen))
+        seen.append(weakref.ref(doc))
+        return chunk_document(doc, **kwargs)
+
+    monkeypatch.setattr(pipeline, "chunk_document", watching)
+    settings = make_settings(tmp_path, corpus=small_corpus)
+    report = ingest(settings, counting, open_index(settings))
+    assert report.documents == len(seen) == 2 and report.pages >= 2 and report.chunks > 10
+    assert alive_at_chunking == [0, 0]  # the first document was gone before the second was chunked
+    assert all(ref() is None for ref in seen)
