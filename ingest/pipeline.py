@@ -191,8 +191,7 @@ def _sync(
             chunks.extend(chunk_document(item, size=settings.chunk_size, overlap=settings.chunk_overlap))
     with stage("chunk"):
         wanted = index_entries(chunks)
-    report.documents, report.chunks, report.vectors = len(loaded_sources), len(chunks), len(wanted)
-    skipped = report.skipped
+    report.documents, report.chunks = len(loaded_sources), len(chunks)
 
     state = index.state()
     if state is not None and state.embedder != embedder.name and not rebuild:
@@ -202,7 +201,7 @@ def _sync(
         )
     reuse = state is not None and not rebuild
     in_scope = loaded_sources if paths else None  # None: every source not on disk any more is removed
-    unreadable = {s.path for s in skipped if not s.duplicate_of}  # keep what they had in the index
+    unreadable = {s.path for s in report.skipped if not s.duplicate_of}  # keep what they had in the index
 
     kept: dict[str, tuple[IndexEntry, np.ndarray]] = {}
     removed_chunks: set[str] = set()

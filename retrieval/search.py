@@ -145,11 +145,16 @@ def prepare(index: ChromaIndex) -> None:
     held took the ingest past 2 GB. In server mode each replica builds its own; there is nothing to keep.
     """
     state = index.state()
-    folder = index.folder(state) if state is not None else None
-    path = lexicon_file(folder) if folder is not None else None
+    path = lexicon_path(index, state) if state is not None else None
     if path is None or path.is_file():
         return
     _lexicon(_in_order([entry.chunk for entry, _ in index.entries(state) if entry.role == ROLE_CHUNK]), path)
+
+
+def lexicon_path(index: ChromaIndex, state: IndexState) -> Path | None:
+    """Where a generation's lexicon is kept: beside its read copy (embedded mode); None in server mode."""
+    folder = index.folder(state)
+    return lexicon_file(folder) if folder is not None else None
 
 
 def _in_order(chunks: list[Chunk]) -> list[Chunk]:
@@ -243,9 +248,8 @@ class Searcher:
                 return current  # loaded by another thread meanwhile
             matrix = self._index.vectors(state)  # a memory map of the generation's read copy, when it has one
             entries = self._index.entries(state, include_embeddings=matrix is None)
-            folder = self._index.folder(state)
             snapshot = IndexSnapshot(state, entries, self._index.size(state), matrix,
-                                     lexicon_file(folder) if folder else None)
+                                     lexicon_path(self._index, state))
             with self._lock:
                 self._snapshot = snapshot
             return snapshot

@@ -7,7 +7,7 @@ import pytest
 
 from retrieval import lexical
 from retrieval.lexical import Lexicon, char_ngrams, lexicon_file
-from retrieval.search import Searcher
+from retrieval.search import Searcher, lexicon_path
 from vraagpunt.index import open_index
 
 QUESTIONS = [
@@ -45,7 +45,7 @@ def test_a_saved_lexicon_scores_exactly_like_the_built_one(built, tmp_path):
 
 def test_a_new_process_reads_the_lexicon_instead_of_building_it(corpus_settings, embedder, assistant, monkeypatch):
     state = open_index(corpus_settings).state()
-    path = lexicon_file(open_index(corpus_settings).folder(state))
+    path = lexicon_path(open_index(corpus_settings), state)
     assistant.searcher.snapshot()
     assert path.is_file()  # written by whoever built it first
 
@@ -60,7 +60,7 @@ def test_a_new_process_reads_the_lexicon_instead_of_building_it(corpus_settings,
 
 def test_a_damaged_lexicon_file_is_rebuilt_and_replaced(corpus_settings, embedder, assistant):
     state = open_index(corpus_settings).state()
-    path = lexicon_file(open_index(corpus_settings).folder(state))
+    path = lexicon_path(open_index(corpus_settings), state)
     assistant.searcher.snapshot()
     good = path.read_bytes()
     expected = [h.chunk.id for h in assistant.searcher.search(QUESTIONS[1])]
@@ -89,7 +89,7 @@ def test_prepare_after_an_ingest_writes_the_lexicon_a_searcher_would_have_built(
     settings = make_settings(tmp_path, corpus=small_corpus)
     ingest(settings, embedder, open_index(settings))
     index = open_index(settings)
-    path = lexicon_file(index.folder(index.state()))
+    path = lexicon_path(index, index.state())
     assert not path.is_file()
     prepare(index)
     assert path.is_file()
