@@ -68,7 +68,9 @@ def test_passwords_are_compared_on_digests():
 
 
 def test_seven_quick_wrong_passwords_get_one_answer_and_then_a_wait(documents, school_settings):
-    at = documents(delay=0.5)
+    # A wait far longer than the eight page runs take, so a slow machine cannot let it lapse mid-test
+    # (0.5 s did, once, on a loaded CI run).
+    at = documents(delay=60.0)
     said = [try_password(at, f"fout-{i}") for i in range(7)]
     assert "Onjuist wachtwoord" in said[0]
     assert all("Te veel onjuiste pogingen" in s for s in said[1:])  # not even checked
@@ -79,17 +81,19 @@ def test_seven_quick_wrong_passwords_get_one_answer_and_then_a_wait(documents, s
 
 
 def test_each_wrong_password_doubles_the_wait_per_session_and_per_address(documents, school_settings):
-    at = documents(delay=0.2)
+    at = documents(delay=0.5)
+    # The second session is opened before the wrong passwords, so that only one page run lies between the
+    # last one and its try: opening a page can outlast a short wait on a loaded machine.
+    other = documents(delay=0.5)
     waits = []
     for i in range(4):
         time.sleep(throttle_wait(school_settings))
         assert "Onjuist wachtwoord" in try_password(at, f"fout-{i}")
         waits.append(throttle_wait(school_settings))
     assert all(later > 1.5 * earlier for earlier, later in zip(waits, waits[1:])), waits
-    assert waits[-1] > 1.0  # 0.2, 0.4, 0.8, 1.6 s
+    assert waits[-1] > 3.0  # 0.5, 1, 2, 4 s
 
     # Another session from the same address waits too; a new session is no way around it.
-    other = documents(delay=0.2)
     assert "Te veel onjuiste pogingen" in try_password(other, PASSWORD)
     time.sleep(throttle_wait(school_settings))
     assert try_password(other, PASSWORD) == "" and is_admin(other)
@@ -112,13 +116,14 @@ def test_the_throttle_counts_sessions_and_addresses_apart():
 
 
 def test_an_idle_admin_session_times_out(documents):
-    at = documents(session_minutes=0.02)  # 1.2 s
+    # 3 s: room for a slow page run between two bits of activity, which must not count as idle time.
+    at = documents(session_minutes=0.05)
     assert try_password(at, PASSWORD) == "" and is_admin(at)
-    for _ in range(3):  # activity keeps it alive past the time-out
-        time.sleep(0.7)
+    for _ in range(4):  # activity keeps it alive past the time-out
+        time.sleep(1.0)
         at.run()
         assert is_admin(at)
-    time.sleep(1.4)
+    time.sleep(3.5)
     at.run()
     assert not is_admin(at)
     assert at.warning and "Je beheersessie is verlopen" in at.warning[0].value
